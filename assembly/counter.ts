@@ -1,0 +1,60 @@
+/**
+ * The "hardware counter" of each clock mode (x86 `__arch_get_hw_counter`).
+ * An invalid read is U64_MAX: its sign bit set, `vdso_cycles_ok` rejects it
+ * and the reader takes the syscall.
+ */
+import {
+  NO_PAGE,
+  PVCLOCK_TSC_STABLE_BIT,
+  pvclock_vcpu_time_info as pv,
+  vdso_arch_data,
+  vdso_clock_mode,
+} from "./layout";
+import { mul_u64_u32_add_u64_shr } from "./math";
+import { SPIN_LIMIT } from "./seqlock";
+import { vd_arch, vd_pvclock } from "./view";
+
+/** The host's counter, standing in for RDTSC (replay: the snapshot's TSC). */
+@external("env", "rdtsc")
+declare function rdtsc(): u64;
+
+export const S64_MAX: u64 = 0x7fffffffffffffff;
+export const U64_MAX: u64 = 0xffffffffffffffff;
+
+export function get_hw_counter(mode: i32): u64 {
+  if (mode == vdso_clock_mode.TSC) return rdtsc() & S64_MAX;
+  if (mode == vdso_clock_mode.ARCH_COUNTER) {
+    if (vd_arch == <usize>NO_PAGE) return U64_MAX;
+    return atomic.load<u64>(vd_arch + vdso_arch_data.counter) & S64_MAX;
+  }
+  if (mode == vdso_clock_mode.PVCLOCK) return vread_pvclock();
+  return U64_MAX; // NONE, HVCLOCK, anything unknown
+}
+
+/** `vdso_cycles_ok` on x86: a counter with the sign bit set is invalid. */
+@inline
+export function cycles_ok(cycles: u64): bool {
+  return <i64>cycles >= 0;
+}
+
+/** x86 `vread_pvclock`: the pvclock page scales the TSC to nanoseconds. */
+function vread_pvclock(): u64 {
+  const p = vd_pvclock;
+  if (p == <usize>NO_PAGE) return U64_MAX;
+  let spins: u32 = 0;
+  let version: u32;
+  let ret: u64;
+  do {
+    if (++spins > SPIN_LIMIT) return U64_MAX;
+    version = atomic.load<u32>(p + pv.version) & ~1; // odd: retried below
+    if (!(load<u8>(p + pv.flags) & PVCLOCK_TSC_STABLE_BIT)) return U64_MAX;
+    const stamp = load<u64>(p + pv.tsc_timestamp);
+    let delta = rdtsc() - stamp;
+    if (<i64>delta < 0) delta = 0;
+    const shift = <i32>load<i8>(p + pv.tsc_shift);
+    delta = shift < 0 ? delta >> <u64>(-shift) : delta << <u64>shift;
+    const ns = mul_u64_u32_add_u64_shr(delta, load<u32>(p + pv.tsc_to_system_mul), 0, 32);
+    ret = load<u64>(p + pv.system_time) + ns;
+  } while (atomic.load<u32>(p + pv.version) != version);
+  return ret & S64_MAX;
+}

@@ -1,0 +1,259 @@
+/**
+ * The vDSO read path (lib/vdso/gettimeofday.c with the x86 hooks), over the
+ * pages of the bound view. Helpers return false to mean "take the syscall";
+ * only the entry points call the fallback.
+ */
+import {
+  CLOCK_AUX,
+  CLOCK_AUX_LAST,
+  CLOCK_REALTIME,
+  CS_HRES_COARSE,
+  CS_RAW,
+  EFAULT,
+  LOW_RES_NSEC,
+  NO_PAGE,
+  NSEC_PER_SEC,
+  NSEC_PER_USEC,
+  TIMESPEC_SIZE,
+  TIMEVAL_SIZE,
+  TIMEZONE_SIZE,
+  VDSO_AUX,
+  VDSO_BASE_AUX,
+  VDSO_COARSE,
+  VDSO_HRES,
+  VDSO_RAW,
+  vdso_clock,
+  vdso_clock_mode,
+  vdso_time_data,
+  vdso_timestamp,
+} from "./layout";
+import { div_rem, iter_div_u64_rem, mul_u64_u32_add_u64_shr } from "./math";
+import { read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS, SPIN_LIMIT } from "./seqlock";
+import { cycles_ok, get_hw_counter, S64_MAX } from "./counter";
+import { scratch_ts, user_ok, vd_real, vd_time } from "./view";
+
+/** The syscalls, answered by the host kernel. They return 0 or a negated errno. */
+@external("env", "sys_clock_gettime")
+declare function sys_clock_gettime(clock: i32, ts: usize): i32;
+@external("env", "sys_clock_getres")
+declare function sys_clock_getres(clock: i32, res: usize): i32;
+@external("env", "sys_gettimeofday")
+declare function sys_gettimeofday(tv: usize, tz: usize): i32;
+
+const BIT62: u64 = 1 << 62;
+
+/** The result of `get_timestamp`: seconds and not yet normalised nanoseconds. */
+let t_sec: u64 = 0;
+let t_ns: u64 = 0;
+
+/** x86 `vdso_calc_ns`: shifted nanoseconds since `cycle_last`, added to `base`, shifted once. */
+export function vdso_calc_ns(vc: usize, cycles: u64, base: u64): u64 {
+  const delta = cycles - load<u64>(vc + vdso_clock.cycle_last);
+  const mult = load<u32>(vc + vdso_clock.mult);
+  const shift = load<u32>(vc + vdso_clock.shift);
+  if (delta > load<u64>(vc + vdso_clock.max_cycles)) {
+    // Bit 62 set: the counter is behind cycle_last; clamp to the time of cycle_last.
+    if (delta & BIT62) return base >> shift;
+    return mul_u64_u32_add_u64_shr(delta & S64_MAX, mult, base, shift);
+  }
+  return (delta * mult + base) >> shift;
+}
+
+/** `vdso_get_timestamp`: reads the counter and `basetime[idx]` into t_sec/t_ns. */
+function get_timestamp(vc: usize, idx: i32): bool {
+  const cycles = get_hw_counter(load<i32>(vc + vdso_clock.clock_mode));
+  if (!cycles_ok(cycles)) return false;
+  const bt = vc + vdso_clock.basetime + idx * vdso_timestamp.SIZE;
+  t_ns = vdso_calc_ns(vc, cycles, load<u64>(bt + vdso_timestamp.nsec));
+  t_sec = load<u64>(bt + vdso_timestamp.sec);
+  return true;
+}
+
+/** `vdso_set_timespec`. The division runs after the seqlock loop, so a torn read cannot make it long. */
+function set_timespec(ts: usize, sec: u64, ns: u64): void {
+  const q = iter_div_u64_rem(ns, NSEC_PER_SEC);
+  store<u64>(ts, sec + <u64>q);
+  store<u64>(ts, div_rem, 8);
+}
+
+/** The namespace offset `offset[clock]` of namespace page clock `vcns`. */
+@inline
+function ns_offset(vcns: usize, clock: i32): usize {
+  return vcns + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
+}
+
+/** `do_hres_timens`: read the real page, then add the namespace offset. */
+function do_hres_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool {
+  if (vd_real == <usize>NO_PAGE) return false;
+  const vc = vd_real + (vcns - vdns);
+  const offs = ns_offset(vcns, clock);
+  let tries: u32 = 0;
+  let seq: i64;
+  do {
+    if (++tries > SPIN_LIMIT || (seq = read_begin(vc)) == SEQ_STUCK) return false;
+    if (!get_timestamp(vc, clock)) return false;
+  } while (read_retry(vc, seq));
+  const sec = t_sec + load<u64>(offs + vdso_timestamp.sec);
+  const ns = t_ns + load<u64>(offs + vdso_timestamp.nsec);
+  set_timespec(ts, sec, ns);
+  return true;
+}
+
+/** `do_hres`: REALTIME, MONOTONIC, BOOTTIME, TAI from clock_data[0]; MONOTONIC_RAW from [1]. */
+function do_hres(vd: usize, vc: usize, clock: i32, ts: usize): bool {
+  let tries: u32 = 0;
+  let seq: i64;
+  do {
+    if (++tries > SPIN_LIMIT) return false;
+    seq = read_begin_timens(vc);
+    if (seq == SEQ_TIMENS) return do_hres_timens(vd, vc, clock, ts);
+    if (seq == SEQ_STUCK) return false;
+    if (!get_timestamp(vc, clock)) return false;
+  } while (read_retry(vc, seq));
+  set_timespec(ts, t_sec, t_ns);
+  return true;
+}
+
+/** `do_coarse_timens`: the real page's coarse time plus the namespace offset. */
+function do_coarse_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool {
+  if (vd_real == <usize>NO_PAGE) return false;
+  const vc = vd_real + (vcns - vdns);
+  const bt = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
+  let tries: u32 = 0;
+  let seq: i64;
+  let sec: u64, ns: u64;
+  do {
+    if (++tries > SPIN_LIMIT || (seq = read_begin(vc)) == SEQ_STUCK) return false;
+    sec = load<u64>(bt + vdso_timestamp.sec);
+    ns = load<u64>(bt + vdso_timestamp.nsec);
+  } while (read_retry(vc, seq));
+  const offs = ns_offset(vcns, clock);
+  set_timespec(ts, sec + load<u64>(offs + vdso_timestamp.sec), ns + load<u64>(offs + vdso_timestamp.nsec));
+  return true;
+}
+
+/** `do_coarse`: the time of the last tick, copied as stored (no counter, no normalisation). */
+function do_coarse(vd: usize, vc: usize, clock: i32, ts: usize): bool {
+  const bt = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
+  let tries: u32 = 0;
+  let seq: i64;
+  let sec: u64, ns: u64;
+  do {
+    if (++tries > SPIN_LIMIT) return false;
+    seq = read_begin_timens(vc);
+    if (seq == SEQ_TIMENS) return do_coarse_timens(vd, vc, clock, ts);
+    if (seq == SEQ_STUCK) return false;
+    sec = load<u64>(bt + vdso_timestamp.sec);
+    ns = load<u64>(bt + vdso_timestamp.nsec);
+  } while (read_retry(vc, seq));
+  store<u64>(ts, sec);
+  store<u64>(ts, ns, 8);
+  return true;
+}
+
+/** `do_aux`: an auxiliary clock; a namespace page redirects to the real page, with no offset. */
+function do_aux(vd: usize, clock: i32, ts: usize): bool {
+  const idx = clock - CLOCK_AUX;
+  let vc = vd + vdso_time_data.aux_clock_data + idx * vdso_clock.SIZE;
+  let tries: u32 = 0;
+  let seq: i64;
+  do {
+    if (++tries > SPIN_LIMIT) return false;
+    seq = read_begin_timens(vc);
+    if (seq == SEQ_TIMENS) {
+      // Redirect once; a real page that claims to be a namespace page is broken.
+      if (vd_real == <usize>NO_PAGE || vd == vd_real) return false;
+      vd = vd_real;
+      vc = vd + vdso_time_data.aux_clock_data + idx * vdso_clock.SIZE;
+      seq = read_begin(vc);
+    }
+    if (seq == SEQ_STUCK) return false;
+    // A disabled aux clock publishes mode NONE; the syscall says ENODEV.
+    if (load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.NONE) return false;
+    if (!get_timestamp(vc, VDSO_BASE_AUX)) return false;
+  } while (read_retry(vc, seq));
+  set_timespec(ts, t_sec, t_ns);
+  return true;
+}
+
+/** `__cvdso_clock_gettime_data`: dispatch by clock family, false = take the syscall. */
+export function clock_gettime_data(vd: usize, clock: i32, ts: usize): bool {
+  // Negative ids are huge as u32, so one comparison rejects both.
+  if (<u32>clock > <u32>CLOCK_AUX_LAST) return false;
+  const msk = 1 << clock;
+  const vc = vd + vdso_time_data.clock_data;
+  if (msk & VDSO_HRES) return do_hres(vd, vc + CS_HRES_COARSE * vdso_clock.SIZE, clock, ts);
+  if (msk & VDSO_COARSE) return do_coarse(vd, vc + CS_HRES_COARSE * vdso_clock.SIZE, clock, ts);
+  if (msk & VDSO_RAW) return do_hres(vd, vc + CS_RAW * vdso_clock.SIZE, clock, ts);
+  if (msk & VDSO_AUX) return do_aux(vd, clock, ts);
+  return false;
+}
+
+/** `clock_gettime(clock, ts)`: 0, or the syscall's answer. */
+export function clock_gettime(clock: i32, ts: usize): i32 {
+  if (!user_ok(ts, TIMESPEC_SIZE)) return -EFAULT;
+  if (clock_gettime_data(vd_time, clock, ts)) return 0;
+  return sys_clock_gettime(clock, ts);
+}
+
+/** The page to read time, tz and resolution from: the real one if page 0 is a namespace page. */
+function real_page(vd: usize): usize {
+  if (load<i32>(vd + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS) return vd_real;
+  return vd;
+}
+
+/** `__cvdso_clock_getres_common`: resolution in ns, or -1 to take the syscall. */
+export function clock_getres_data(vd: usize, clock: i32): i64 {
+  if (<u32>clock > <u32>CLOCK_AUX_LAST) return -1;
+  vd = real_page(vd);
+  if (vd == <usize>NO_PAGE) return -1;
+  const msk = 1 << clock;
+  if (msk & (VDSO_HRES | VDSO_RAW)) return <i64>atomic.load<u32>(vd + vdso_time_data.hrtimer_res);
+  if (msk & VDSO_COARSE) return LOW_RES_NSEC;
+  if (msk & VDSO_AUX) return 1; // answered even where aux clocks are compiled out, as 6.17+ does
+  return -1;
+}
+
+/** `clock_getres(clock, res)`; res may be NULL (0). */
+export function clock_getres(clock: i32, res: usize): i32 {
+  if (res != 0 && !user_ok(res, TIMESPEC_SIZE)) return -EFAULT;
+  const ns = clock_getres_data(vd_time, clock);
+  if (ns < 0) return sys_clock_getres(clock, res);
+  if (res != 0) {
+    store<u64>(res, 0);
+    store<u64>(res, ns, 8);
+  }
+  return 0;
+}
+
+/** `gettimeofday(tv, tz)`; either may be NULL. tz is read without the seqlock, as in Linux. */
+export function gettimeofday(tv: usize, tz: usize): i32 {
+  if (tv != 0 && !user_ok(tv, TIMEVAL_SIZE)) return -EFAULT;
+  if (tz != 0 && !user_ok(tz, TIMEZONE_SIZE)) return -EFAULT;
+  const vd = vd_time;
+  if (tv != 0) {
+    const vc = vd + vdso_time_data.clock_data + CS_HRES_COARSE * vdso_clock.SIZE;
+    if (!do_hres(vd, vc, CLOCK_REALTIME, scratch_ts)) return sys_gettimeofday(tv, tz);
+    store<u64>(tv, load<u64>(scratch_ts));
+    store<u64>(tv, <u64>(<u32>load<u64>(scratch_ts, 8) / NSEC_PER_USEC), 8);
+  }
+  if (tz != 0) {
+    const rd = real_page(vd);
+    if (rd == <usize>NO_PAGE) return sys_gettimeofday(0, tz);
+    store<i32>(tz, load<i32>(rd + vdso_time_data.tz_minuteswest));
+    store<i32>(tz, load<i32>(rd + vdso_time_data.tz_dsttime), 4);
+  }
+  return 0;
+}
+
+/** `time(t)`: the seconds of the last update, no seqlock, no counter. */
+export function time(t: usize): i64 {
+  if (t != 0 && !user_ok(t, 8)) return -EFAULT;
+  const vd = real_page(vd_time);
+  if (vd == <usize>NO_PAGE) return -EFAULT;
+  const secs = atomic.load<u64>(
+    vd + vdso_time_data.clock_data + vdso_clock.basetime + CLOCK_REALTIME * vdso_timestamp.SIZE,
+  );
+  if (t != 0) store<u64>(t, secs);
+  return <i64>secs;
+}

@@ -1,0 +1,164 @@
+/**
+ * The vDSO data store, byte for byte as Linux 6.17+ lays it out on x86_64
+ * (include/vdso/datapage.h). The only place an offset or a constant is written:
+ * AssemblyScript (assembly/) and TypeScript (src/) both compile this file, so it
+ * sticks to their common subset: numeric enums and integer consts.
+ */
+
+/** Pages of the generic data store (`enum vdso_pages`), in page units. */
+export enum vdso_pages {
+  PAGE_SIZE = 4096,
+  /** `struct vdso_time_data`, or a task's time-namespace page. */
+  VDSO_TIME_PAGE_OFFSET = 0,
+  /** The real `vdso_time_data`, mapped here only for a task in a time namespace. */
+  VDSO_TIMENS_PAGE_OFFSET = 1,
+  /** `struct vdso_rng_data`. */
+  VDSO_RNG_PAGE_OFFSET = 2,
+  /** Architecture data; empty on x86, this emulator keeps its counter word here. */
+  VDSO_ARCH_PAGES_START = 3,
+  VDSO_ARCH_PAGES_END = 3,
+  VDSO_NR_PAGES = 4,
+  /** `[vvar_vclock]`, the mapping after `[vvar]` on x86. */
+  VDSO_PAGE_PVCLOCK_OFFSET = 0,
+  VDSO_PAGE_HVCLOCK_OFFSET = 1,
+  VDSO_NR_VCLOCK_PAGES = 2,
+}
+
+/** Clock ids (UAPI). */
+export const CLOCK_REALTIME = 0;
+export const CLOCK_MONOTONIC = 1;
+export const CLOCK_PROCESS_CPUTIME_ID = 2;
+export const CLOCK_THREAD_CPUTIME_ID = 3;
+export const CLOCK_MONOTONIC_RAW = 4;
+export const CLOCK_REALTIME_COARSE = 5;
+export const CLOCK_MONOTONIC_COARSE = 6;
+export const CLOCK_BOOTTIME = 7;
+export const CLOCK_REALTIME_ALARM = 8;
+export const CLOCK_BOOTTIME_ALARM = 9;
+export const CLOCK_SGI_CYCLE = 10;
+export const CLOCK_TAI = 11;
+export const MAX_CLOCKS = 16;
+export const CLOCK_AUX = MAX_CLOCKS;
+export const MAX_AUX_CLOCKS = 8;
+export const CLOCK_AUX_LAST = CLOCK_AUX + MAX_AUX_CLOCKS - 1;
+
+/** Clock families, tested as `1 << clock`. */
+export const VDSO_HRES =
+  (1 << CLOCK_REALTIME) | (1 << CLOCK_MONOTONIC) | (1 << CLOCK_BOOTTIME) | (1 << CLOCK_TAI);
+export const VDSO_COARSE = (1 << CLOCK_REALTIME_COARSE) | (1 << CLOCK_MONOTONIC_COARSE);
+export const VDSO_RAW = 1 << CLOCK_MONOTONIC_RAW;
+export const VDSO_AUX = ((1 << MAX_AUX_CLOCKS) - 1) << CLOCK_AUX;
+
+/** `basetime[]` has one slot per clock id up to CLOCK_TAI; aux clocks use slot 0. */
+export const VDSO_BASES = CLOCK_TAI + 1;
+export const VDSO_BASE_AUX = 0;
+
+/** Index of `clock_data[]`: hres and coarse clocks, and the raw clock. */
+export const CS_HRES_COARSE = 0;
+export const CS_RAW = 1;
+export const CS_BASES = 2;
+
+/** `vdso_clock.clock_mode`. 1..3 are x86's; 4 is this emulator's own. */
+export enum vdso_clock_mode {
+  /** No vDSO counter: readers take the syscall. */
+  NONE = 0,
+  /** x86 TSC. Here: the counter comes from the host through the `rdtsc` import. */
+  TSC = 1,
+  /** x86 KVM/Xen pvclock page (`[vvar_vclock]` page 0), scaled from `rdtsc`. */
+  PVCLOCK = 2,
+  /** x86 Hyper-V TSC page; not emulated, readers take the syscall. */
+  HVCLOCK = 3,
+  /** This emulator: a u64 counter word in the arch page, advanced by the host. */
+  ARCH_COUNTER = 4,
+  /** The time-namespace page (INT_MAX). */
+  TIMENS = 0x7fffffff,
+}
+
+/** `struct vdso_timestamp` (and `struct timens_offset`, same bytes). */
+export enum vdso_timestamp {
+  sec = 0,
+  nsec = sec + 8,
+  SIZE = nsec + 8,
+}
+
+/** `struct vdso_clock`, with `max_cycles` (x86 selects GENERIC_VDSO_OVERFLOW_PROTECT). */
+export enum vdso_clock {
+  /** Seqlock counter: odd while the writer is updating this clock. */
+  seq = 0,
+  clock_mode = seq + 4,
+  /** Counter value at the last update; the basetimes are the time at this count. */
+  cycle_last = clock_mode + 4,
+  /** Largest delta for which `delta * mult` cannot overflow u64. */
+  max_cycles = cycle_last + 8,
+  mask = max_cycles + 8,
+  mult = mask + 8,
+  shift = mult + 4,
+  /** `basetime[VDSO_BASES]`, or `offset[VDSO_BASES]` in a namespace page. */
+  basetime = shift + 4,
+  SIZE = basetime + VDSO_BASES * vdso_timestamp.SIZE,
+}
+
+/** `struct vdso_time_data` (page 0); x86 has no `arch_data` in it. */
+export enum vdso_time_data {
+  clock_data = 0,
+  aux_clock_data = clock_data + CS_BASES * vdso_clock.SIZE,
+  tz_minuteswest = aux_clock_data + MAX_AUX_CLOCKS * vdso_clock.SIZE,
+  tz_dsttime = tz_minuteswest + 4,
+  hrtimer_res = tz_dsttime + 4,
+  __unused = hrtimer_res + 4,
+  END = __unused + 4,
+  /** `____cacheline_aligned`: rounded up to 64 bytes. */
+  SIZE = (END + 63) & ~63,
+}
+
+/** `struct vdso_rng_data` (page 2). */
+export enum vdso_rng_data {
+  generation = 0,
+  is_ready = generation + 8,
+}
+
+/** This emulator's arch page (page 3): the counter of clock mode ARCH_COUNTER. */
+export enum vdso_arch_data {
+  counter = 0,
+}
+
+/** `struct pvclock_vcpu_time_info`, at the start of the pvclock page. */
+export enum pvclock_vcpu_time_info {
+  version = 0,
+  tsc_timestamp = version + 8,
+  system_time = tsc_timestamp + 8,
+  tsc_to_system_mul = system_time + 8,
+  tsc_shift = tsc_to_system_mul + 4,
+  flags = tsc_shift + 1,
+}
+export const PVCLOCK_TSC_STABLE_BIT = 1;
+
+/** Time constants. LOW_RES_NSEC is TICK_NSEC at HZ=250, compiled into the vDSO. */
+export const NSEC_PER_SEC = 1000000000;
+export const NSEC_PER_USEC = 1000;
+export const HZ = 250;
+// `| 0` keeps TypeScript's division integral, as AssemblyScript's is.
+export const LOW_RES_NSEC = ((NSEC_PER_SEC + (HZ >> 1)) / HZ) | 0;
+
+/** Errors returned (negated) by the syscall fallback. */
+export const ENOSYS = 38;
+export const EINVAL = 22;
+export const EFAULT = 14;
+export const ENODEV = 19;
+
+/**
+ * Where data stores live in wasm memory. Wasm has no MMU, so instead of
+ * mappings a reader is bound to pages in [STORE_START, STORE_END): the linker
+ * puts AssemblyScript's static data and heap at STORE_END (asconfig
+ * `memoryBase`), so nothing else can overlap the pages. Page 0 stays empty so
+ * that address 0 can mean NULL.
+ */
+export const STORE_START = vdso_pages.PAGE_SIZE;
+export const STORE_END = 1048576;
+/** A view's page that is not mapped (touching it would be SIGBUS). */
+export const NO_PAGE = -1;
+
+/** `struct __kernel_timespec` / `struct __kernel_old_timeval` / `struct timezone`. */
+export const TIMESPEC_SIZE = 16;
+export const TIMEVAL_SIZE = 16;
+export const TIMEZONE_SIZE = 8;

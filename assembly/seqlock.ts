@@ -1,0 +1,45 @@
+/**
+ * Reader side of the vDSO seqlock (include/vdso/helpers.h). `seq` is read with
+ * `atomic.load`: wasm atomics are sequentially consistent, which covers the
+ * kernel's `smp_rmb()` on both sides of the data loads. The data itself is read
+ * with plain loads; a torn value is caught by the retry check.
+ */
+import { vdso_clock, vdso_clock_mode } from "./layout";
+
+/**
+ * The kernel's writer cannot die holding the lock; ours can (a crashed worker),
+ * so after this many spins a reader gives up and takes the syscall.
+ */
+export const SPIN_LIMIT: u32 = 1 << 22;
+/** `read_begin_timens` found the time-namespace page (odd seq, mode TIMENS). */
+export const SEQ_TIMENS: i64 = -1;
+/** `seq` stayed odd for SPIN_LIMIT spins. */
+export const SEQ_STUCK: i64 = -2;
+
+/** Waits for an even `seq` and returns it; odd seq on a namespace page returns SEQ_TIMENS. */
+export function read_begin_timens(vc: usize): i64 {
+  let spins: u32 = 0;
+  let seq: u32;
+  while ((seq = atomic.load<u32>(vc + vdso_clock.seq)) & 1) {
+    // Only an odd seq is checked for TIMENS, so ordinary readers pay nothing.
+    if (load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS) return SEQ_TIMENS;
+    if (++spins > SPIN_LIMIT) return SEQ_STUCK;
+  }
+  return <i64>seq;
+}
+
+/** `vdso_read_begin`: waits for an even `seq` (no namespace escape). */
+export function read_begin(vc: usize): i64 {
+  let spins: u32 = 0;
+  let seq: u32;
+  while ((seq = atomic.load<u32>(vc + vdso_clock.seq)) & 1) {
+    if (++spins > SPIN_LIMIT) return SEQ_STUCK;
+  }
+  return <i64>seq;
+}
+
+/** `vdso_read_retry`: true if a writer ran since `read_begin` returned `seq`. */
+@inline
+export function read_retry(vc: usize, seq: i64): bool {
+  return <i64>atomic.load<u32>(vc + vdso_clock.seq) != seq;
+}

@@ -1,0 +1,46 @@
+/**
+ * The pages a reader is bound to. Wasm has no MMU: binding a view stands in for
+ * the kernel mapping `[vvar]` and `[vvar_vclock]` into a task. Every page of a
+ * view lies inside the store region, so reads can never leave it.
+ */
+import { NO_PAGE, STORE_END, STORE_START, TIMESPEC_SIZE, vdso_pages } from "./layout";
+
+/** Page 0: `vdso_time_data`, or the namespace page of a task in a time namespace. */
+export let vd_time: usize = <usize>NO_PAGE;
+/** Page 1: the real `vdso_time_data` for a namespaced task, else NO_PAGE. */
+export let vd_real: usize = <usize>NO_PAGE;
+/** Page 2: `vdso_rng_data`. */
+export let vd_rng: usize = <usize>NO_PAGE;
+/** Page 3: the arch page (this emulator's counter word). */
+export let vd_arch: usize = <usize>NO_PAGE;
+/** `[vvar_vclock]` page 0: the pvclock page. */
+export let vd_pvclock: usize = <usize>NO_PAGE;
+
+/** A page address is acceptable if absent, or aligned and inside the store region. */
+function page_ok(p: usize): bool {
+  if (p == <usize>NO_PAGE) return true;
+  if (p & (vdso_pages.PAGE_SIZE - 1)) return false;
+  if (p < <usize>STORE_START || p > <usize>STORE_END - vdso_pages.PAGE_SIZE) return false;
+  return p + vdso_pages.PAGE_SIZE <= (<usize>memory.size() << 16);
+}
+
+/** Binds the reader to a view; returns 0, or -1 leaving the old view if a page is bad. */
+export function bind(time: usize, real: usize, rng: usize, arch: usize, pvclock: usize): i32 {
+  if (time == <usize>NO_PAGE) return -1;
+  if (!page_ok(time) || !page_ok(real) || !page_ok(rng) || !page_ok(arch) || !page_ok(pvclock))
+    return -1;
+  vd_time = time;
+  vd_real = real;
+  vd_rng = rng;
+  vd_arch = arch;
+  vd_pvclock = pvclock;
+  return 0;
+}
+
+/** A result pointer must lie outside the store and inside memory (else -EFAULT). */
+export function user_ok(p: usize, size: usize): bool {
+  return p >= <usize>STORE_END && p + size <= (<usize>memory.size() << 16) && p + size > p;
+}
+
+/** Scratch timespec for callers that only want the result back (JS, gettimeofday). */
+export const scratch_ts: usize = memory.data(2 * TIMESPEC_SIZE, 16);

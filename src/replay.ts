@@ -1,0 +1,168 @@
+/**
+ * Snapshot replay: a snapshot's pages go into the wasm store, and the wasm
+ * reader, bound to them like a task of the snapshot's kernel, answers every
+ * clock at the snapshot's counter (or at any counter asked for).
+ */
+import {
+  CLOCK_AUX,
+  CLOCK_AUX_LAST,
+  CLOCK_SGI_CYCLE,
+  CLOCK_TAI,
+  EINVAL,
+  ENODEV,
+  ENOSYS,
+  MAX_CLOCKS,
+  NO_PAGE,
+  STORE_START,
+  vdso_clock,
+  vdso_clock_mode,
+  vdso_pages,
+  vdso_time_data,
+} from "../assembly/layout.ts";
+import { SNAPSHOT_FLAG_TIMENS, type Snapshot } from "./snapshot.ts";
+import { type Syscalls, type Timespec, type View, Vdso, type Build } from "./wasm.ts";
+
+const PAGE = vdso_pages.PAGE_SIZE;
+/** Where the replayed `[vvar]` and `[vvar_vclock]` pages go in the store. */
+const VVAR_AT = STORE_START;
+const VCLOCK_AT = STORE_START + vdso_pages.VDSO_NR_PAGES * PAGE;
+
+/** One clock as the CLI prints it. */
+export type ClockAnswer = { id: number; sec: bigint; nsec: number } | { id: number; fallback: true; ret: number };
+
+/** The errno the kernel gives for a clock id it does not know. */
+export function isInvalidClockId(clock: number): boolean {
+  return clock < 0 || clock > CLOCK_AUX_LAST || clock === CLOCK_SGI_CYCLE || (clock > CLOCK_TAI && clock < MAX_CLOCKS);
+}
+
+/**
+ * The syscalls of a replayed kernel. A snapshot holds pages, not a timekeeper:
+ * invalid ids get EINVAL and a disabled aux clock ENODEV, as the kernel says;
+ * what only a live timekeeper could answer (CPU time, alarm clocks, a bad
+ * counter) gets ENOSYS. `fallbacks` records every call, so callers can tell a
+ * vDSO answer from a syscall.
+ */
+export class SnapshotSyscalls implements Syscalls {
+  fallbacks: number[] = [];
+  constructor(private auxMode: (idx: number) => number) {}
+
+  private answer(clock: number): number {
+    this.fallbacks.push(clock);
+    if (isInvalidClockId(clock)) return -EINVAL;
+    if (clock >= CLOCK_AUX && this.auxMode(clock - CLOCK_AUX) === vdso_clock_mode.NONE) return -ENODEV;
+    return -ENOSYS;
+  }
+  clock_gettime(clock: number): number {
+    return this.answer(clock);
+  }
+  clock_getres(clock: number): number {
+    return this.answer(clock);
+  }
+  gettimeofday(): number {
+    this.fallbacks.push(-1);
+    return -ENOSYS;
+  }
+}
+
+/** A wasm vDSO holding one snapshot at a time. */
+export class Replay {
+  private snapshot?: Snapshot;
+  counter = 0n;
+  private constructor(readonly vdso: Vdso, readonly sys: SnapshotSyscalls) {}
+
+  static async create(build: Build = "release"): Promise<Replay> {
+    let self: Replay | undefined;
+    const sys = new SnapshotSyscalls((idx) => self!.auxMode(idx));
+    const vdso = await Vdso.create({ counter: () => self!.counter, syscalls: sys, build });
+    self = new Replay(vdso, sys);
+    return self;
+  }
+
+  /** Loads a snapshot's pages and binds the reader the way the kernel mapped them. */
+  load(s: Snapshot): View {
+    const store = new Uint8Array(this.vdso.memory.buffer, VVAR_AT, (vdso_pages.VDSO_NR_PAGES + vdso_pages.VDSO_NR_VCLOCK_PAGES) * PAGE);
+    store.fill(0);
+    this.vdso.writePages(VVAR_AT, s.vvarPages);
+    this.vdso.writePages(VCLOCK_AT, s.vclockPages);
+    // Unreadable pages were SIGBUS in the task: the view leaves them out.
+    const page = (mask: number, i: number, base: number, n: number) =>
+      i < n && mask & (1 << i) ? base + i * PAGE : NO_PAGE;
+    const view: View = {
+      time: VVAR_AT,
+      real: s.flags & SNAPSHOT_FLAG_TIMENS ? page(s.vvarValidMask, 1, VVAR_AT, s.nVvarPages) : NO_PAGE,
+      rng: page(s.vvarValidMask, 2, VVAR_AT, s.nVvarPages),
+      arch: page(s.vvarValidMask, 3, VVAR_AT, s.nVvarPages),
+      pvclock: page(s.vclockValidMask, 0, VCLOCK_AT, s.nVclockPages),
+    };
+    this.vdso.bind(view);
+    this.snapshot = s;
+    this.counter = s.tsc;
+    return view;
+  }
+
+  /** clock_mode of aux clock idx in the page holding real data. */
+  private auxMode(idx: number): number {
+    const d = this.vdso.view;
+    const s = this.snapshot;
+    const ns = s !== undefined && (s.flags & SNAPSHOT_FLAG_TIMENS) !== 0;
+    const page = ns ? VVAR_AT + PAGE : VVAR_AT;
+    return d.getInt32(page + vdso_time_data.aux_clock_data + idx * vdso_clock.SIZE + vdso_clock.clock_mode, true);
+  }
+
+  /** One clock, asked of the wasm reader. */
+  clock(id: number): ClockAnswer {
+    const before = this.sys.fallbacks.length;
+    const r = this.vdso.clockGettime(id);
+    if (this.sys.fallbacks.length !== before || r.ret !== 0) return { id, fallback: true, ret: r.ret };
+    const ts = r.ts as Timespec;
+    return { id, sec: ts.sec, nsec: ts.nsec };
+  }
+
+  /** Every clock id 0..23 at `counter` (default: the snapshot's TSC). */
+  clocks(counter?: bigint): ClockAnswer[] {
+    if (counter !== undefined) this.counter = counter;
+    else if (this.snapshot) this.counter = this.snapshot.tsc;
+    const out: ClockAnswer[] = [];
+    for (let id = 0; id <= CLOCK_AUX_LAST; id++) out.push(this.clock(id));
+    return out;
+  }
+}
+
+const CLOCK_NAMES = [
+  "REALTIME", "MONOTONIC", "PROCESS_CPUTIME_ID", "THREAD_CPUTIME_ID", "MONOTONIC_RAW",
+  "REALTIME_COARSE", "MONOTONIC_COARSE", "BOOTTIME", "REALTIME_ALARM", "BOOTTIME_ALARM",
+  "SGI_CYCLE", "TAI",
+];
+
+export function clockName(id: number): string {
+  if (id >= CLOCK_AUX && id <= CLOCK_AUX_LAST) return `AUX+${id - CLOCK_AUX}`;
+  return CLOCK_NAMES[id] ?? `clock ${id}`;
+}
+
+/** One snapshot record checked against the wasm reader. */
+export interface RecordCheck {
+  clockId: number;
+  answer: ClockAnswer;
+  expected: { sec: bigint; nsec: bigint };
+  before: { sec: bigint; nsec: bigint };
+  after: { sec: bigint; nsec: bigint };
+  /** equal to the recorded computed value (when the record has one) */
+  exact: boolean;
+  /** before <= ours <= after */
+  inRange: boolean;
+}
+
+const cmp = (a: { sec: bigint; nsec: bigint }, b: { sec: bigint; nsec: bigint }) =>
+  a.sec !== b.sec ? (a.sec < b.sec ? -1 : 1) : a.nsec === b.nsec ? 0 : a.nsec < b.nsec ? -1 : 1;
+
+/** Checks every record of `s` against `answers` (from `Replay.clocks()` at the stored TSC). */
+export function checkRecords(s: Snapshot, answers: ClockAnswer[]): RecordCheck[] {
+  return s.records.map((rec) => {
+    const answer = answers.find((a) => a.id === rec.clockId) ?? { id: rec.clockId, fallback: true as const, ret: -EINVAL };
+    const ours = "sec" in answer ? { sec: answer.sec, nsec: BigInt(answer.nsec) } : undefined;
+    const hasComputed = (rec.flags & 4) !== 0;
+    const exact = ours !== undefined && (!hasComputed || cmp(ours, rec.computed) === 0);
+    const inRange = ours !== undefined && cmp(rec.before, ours) <= 0 && cmp(ours, rec.after) <= 0;
+    return { clockId: rec.clockId, answer, expected: rec.computed, before: rec.before, after: rec.after, exact, inRange };
+  });
+}

@@ -1,0 +1,188 @@
+/**
+ * The bridge: instantiates the wasm vDSO, owns its memory views, binds a
+ * reader's view and answers the module's imports (the counter and the
+ * syscalls). Everything else in src/ talks to the wasm through this file.
+ */
+import { NO_PAGE, TIMEVAL_SIZE, vdso_pages } from "../assembly/layout.ts";
+
+/** A `struct timespec`. `sec` is s64, kept as a BigInt so no digit is lost. */
+export interface Timespec {
+  sec: bigint;
+  nsec: number;
+}
+
+/** What the syscall fallback answers: a value, or a negated errno. */
+export type SysResult<T> = T | number;
+
+/** The host kernel behind the vDSO: asked only where the vDSO falls back. */
+export interface Syscalls {
+  clock_gettime(clock: number): SysResult<Timespec>;
+  clock_getres(clock: number): SysResult<Timespec>;
+  gettimeofday(): SysResult<{ sec: bigint; usec: number; minuteswest: number; dsttime: number }>;
+}
+
+/** The pages a reader sees, as byte addresses in wasm memory (NO_PAGE where absent). */
+export interface View {
+  time: number;
+  real?: number;
+  rng?: number;
+  arch?: number;
+  pvclock?: number;
+}
+
+/** A `clock_gettime`/`clock_getres` result: ret 0 with a value, or a negated errno. */
+export interface ClockResult {
+  ret: number;
+  ts?: Timespec;
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  bind(time: number, real: number, rng: number, arch: number, pvclock: number): number;
+  clock_gettime(clock: number, ts: number): number;
+  clock_getres(clock: number, res: number): number;
+  gettimeofday(tv: number, tz: number): number;
+  time(t: number): bigint;
+  vdso_calc_ns(vc: number, cycles: bigint, base: bigint): bigint;
+  mul_u64_u32_add_u64_shr(a: bigint, mul: number, b: bigint, shift: number): bigint;
+  scratch_ts: WebAssembly.Global;
+  [name: string]: unknown;
+}
+
+export type Build = "release" | "debug";
+
+const wasmUrl = (build: Build) => new URL(`../build/${build}.wasm`, import.meta.url);
+
+/** The module's bytes: read from disk under Node, fetched elsewhere (bundlers rewrite the URL). */
+async function wasmModule(build: Build): Promise<WebAssembly.Module> {
+  const url = wasmUrl(build);
+  if (typeof process !== "undefined" && process.versions?.node) {
+    const { readFile } = await import("node:fs/promises");
+    return WebAssembly.compile(await readFile(url));
+  }
+  return WebAssembly.compileStreaming(fetch(url));
+}
+
+const modules = new Map<Build, Promise<WebAssembly.Module>>();
+
+/** A wasm vDSO instance. */
+export class Vdso {
+  readonly exports: Exports;
+  readonly memory: WebAssembly.Memory;
+  /** Where `clock_gettime` results land; outside the store, inside AS static data. */
+  readonly scratch: number;
+  /** The counter the `rdtsc` import returns (the host's "CPU counter"). */
+  counter: () => bigint;
+  syscalls: Syscalls;
+
+  private constructor(instance: WebAssembly.Instance, counter: () => bigint, syscalls: Syscalls) {
+    this.exports = instance.exports as unknown as Exports;
+    this.memory = this.exports.memory;
+    this.scratch = this.exports.scratch_ts.value as number;
+    this.counter = counter;
+    this.syscalls = syscalls;
+  }
+
+  static async create(opts: { counter: () => bigint; syscalls: Syscalls; build?: Build }): Promise<Vdso> {
+    const build = opts.build ?? "release";
+    if (!modules.has(build)) modules.set(build, wasmModule(build));
+    const module = await modules.get(build)!;
+    let self: Vdso | undefined;
+    const imports = {
+      env: {
+        rdtsc: () => self!.counter(),
+        sys_clock_gettime: (clock: number, ts: number) => self!.sysClock(self!.syscalls.clock_gettime(clock), ts),
+        sys_clock_getres: (clock: number, res: number) => self!.sysClock(self!.syscalls.clock_getres(clock), res),
+        sys_gettimeofday: (tv: number, tz: number) => self!.sysGettimeofday(tv, tz),
+        abort: (_msg: number, _file: number, line: number, col: number) => {
+          throw new Error(`wasm-vdso: abort at ${line}:${col}`);
+        },
+      },
+    };
+    const instance = await WebAssembly.instantiate(module, imports);
+    self = new Vdso(instance, opts.counter, opts.syscalls);
+    return self;
+  }
+
+  /** A fresh DataView (memory.buffer is replaced if memory grows). */
+  get view(): DataView {
+    return new DataView(this.memory.buffer);
+  }
+
+  /** Binds the reader to a view; throws if a page is misaligned or outside the store. */
+  bind(v: View): void {
+    const p = (a: number | undefined) => (a === undefined ? NO_PAGE : a);
+    if (this.exports.bind(v.time, p(v.real), p(v.rng), p(v.arch), p(v.pvclock)) !== 0) {
+      throw new RangeError(`wasm-vdso: view ${JSON.stringify(v)} is not inside the page store`);
+    }
+  }
+
+  clockGettime(clock: number): ClockResult {
+    const ret = this.exports.clock_gettime(clock, this.scratch);
+    return ret === 0 ? { ret, ts: this.readTimespec(this.scratch) } : { ret };
+  }
+
+  clockGetres(clock: number): ClockResult {
+    const ret = this.exports.clock_getres(clock, this.scratch);
+    return ret === 0 ? { ret, ts: this.readTimespec(this.scratch) } : { ret };
+  }
+
+  gettimeofday(): { ret: number; sec?: bigint; usec?: number; minuteswest?: number; dsttime?: number } {
+    const tv = this.scratch;
+    const tz = tv + TIMEVAL_SIZE;
+    const ret = this.exports.gettimeofday(tv, tz);
+    if (ret !== 0) return { ret };
+    const d = this.view;
+    return {
+      ret,
+      sec: d.getBigInt64(tv, true),
+      usec: Number(d.getBigInt64(tv + 8, true)),
+      minuteswest: d.getInt32(tz, true),
+      dsttime: d.getInt32(tz + 4, true),
+    };
+  }
+
+  time(): bigint {
+    return this.exports.time(0);
+  }
+
+  readTimespec(addr: number): Timespec {
+    const d = this.view;
+    return { sec: d.getBigInt64(addr, true), nsec: Number(d.getBigInt64(addr + 8, true)) };
+  }
+
+  private writeTimespec(addr: number, ts: Timespec): void {
+    const d = this.view;
+    d.setBigInt64(addr, ts.sec, true);
+    d.setBigInt64(addr + 8, BigInt(ts.nsec), true);
+  }
+
+  /** Answers a clock syscall into wasm memory (ptr 0 = NULL). */
+  private sysClock(r: SysResult<Timespec>, ptr: number): number {
+    if (typeof r === "number") return r;
+    if (ptr !== 0) this.writeTimespec(ptr, r);
+    return 0;
+  }
+
+  private sysGettimeofday(tv: number, tz: number): number {
+    const r = this.syscalls.gettimeofday();
+    if (typeof r === "number") return r;
+    const d = this.view;
+    if (tv !== 0) {
+      d.setBigInt64(tv, r.sec, true);
+      d.setBigInt64(tv + 8, BigInt(r.usec), true);
+    }
+    if (tz !== 0) {
+      d.setInt32(tz, r.minuteswest, true);
+      d.setInt32(tz + 4, r.dsttime, true);
+    }
+    return 0;
+  }
+
+  /** Copies whole pages into the store at `addr` (a page-aligned store address). */
+  writePages(addr: number, pages: Uint8Array): void {
+    if (addr % vdso_pages.PAGE_SIZE !== 0) throw new RangeError("page address not aligned");
+    new Uint8Array(this.memory.buffer, addr, pages.length).set(pages);
+  }
+}
+
