@@ -1,0 +1,124 @@
+// The layout table against linux-vdso.md §1 (numbers verified on a 6.18 x86_64 kernel),
+// and the wasm's own copy of it against the host's.
+import { describe, expect, it } from "vitest";
+import * as L from "../assembly/layout.ts";
+import { Vdso } from "../src/wasm.ts";
+import { RecordingSyscalls } from "./helpers/pages.ts";
+
+describe("layout table (datapage.h, x86_64, 6.17+)", () => {
+  it("pages", () => {
+    expect(L.vdso_pages.PAGE_SIZE).toBe(4096);
+    expect(L.vdso_pages.VDSO_TIME_PAGE_OFFSET).toBe(0);
+    expect(L.vdso_pages.VDSO_TIMENS_PAGE_OFFSET).toBe(1);
+    expect(L.vdso_pages.VDSO_RNG_PAGE_OFFSET).toBe(2);
+    expect(L.vdso_pages.VDSO_ARCH_PAGES_START).toBe(3);
+    expect(L.vdso_pages.VDSO_NR_PAGES).toBe(4);
+  });
+
+  it("struct vdso_clock: 232 bytes with max_cycles", () => {
+    expect(L.vdso_clock.seq).toBe(0);
+    expect(L.vdso_clock.clock_mode).toBe(4);
+    expect(L.vdso_clock.cycle_last).toBe(8);
+    expect(L.vdso_clock.max_cycles).toBe(16);
+    expect(L.vdso_clock.mask).toBe(24);
+    expect(L.vdso_clock.mult).toBe(32);
+    expect(L.vdso_clock.shift).toBe(36);
+    expect(L.vdso_clock.basetime).toBe(40);
+    expect(L.vdso_clock.SIZE).toBe(232);
+    expect(L.vdso_timestamp.sec).toBe(0);
+    expect(L.vdso_timestamp.nsec).toBe(8);
+    expect(L.vdso_timestamp.SIZE).toBe(16);
+  });
+
+  it("struct vdso_time_data: aux clocks at 464, tz at 2320, size 2368", () => {
+    expect(L.vdso_time_data.clock_data).toBe(0);
+    expect(L.vdso_time_data.aux_clock_data).toBe(464);
+    expect(L.vdso_time_data.tz_minuteswest).toBe(2320);
+    expect(L.vdso_time_data.tz_dsttime).toBe(2324);
+    expect(L.vdso_time_data.hrtimer_res).toBe(2328);
+    expect(L.vdso_time_data.__unused).toBe(2332);
+    expect(L.vdso_time_data.SIZE).toBe(2368);
+  });
+
+  it("hot absolute offsets of page 0", () => {
+    const bt = (cs: number, clock: number) => cs * L.vdso_clock.SIZE + L.vdso_clock.basetime + 16 * clock;
+    expect(bt(0, L.CLOCK_REALTIME)).toBe(0x028);
+    expect(bt(0, L.CLOCK_MONOTONIC)).toBe(0x038);
+    expect(bt(0, L.CLOCK_REALTIME_COARSE)).toBe(0x078);
+    expect(bt(0, L.CLOCK_MONOTONIC_COARSE)).toBe(0x088);
+    expect(bt(0, L.CLOCK_BOOTTIME)).toBe(0x098);
+    expect(bt(0, L.CLOCK_TAI)).toBe(0x0d8);
+    expect(L.vdso_clock.SIZE + L.vdso_clock.mult).toBe(0x108);
+    expect(L.vdso_clock.SIZE + L.vdso_clock.shift).toBe(0x10c);
+    expect(bt(1, L.CLOCK_MONOTONIC_RAW)).toBe(0x150);
+    for (let n = 0; n < 8; n++) {
+      expect(L.vdso_time_data.aux_clock_data + n * L.vdso_clock.SIZE).toBe(0x1d0 + 0xe8 * n);
+      expect(L.vdso_time_data.aux_clock_data + n * L.vdso_clock.SIZE + L.vdso_clock.basetime).toBe(0x1f8 + 0xe8 * n);
+    }
+  });
+
+  it("struct vdso_rng_data", () => {
+    expect(L.vdso_rng_data.generation).toBe(0);
+    expect(L.vdso_rng_data.is_ready).toBe(8);
+  });
+
+  it("clock ids, masks, modes, constants", () => {
+    expect([L.CLOCK_REALTIME, L.CLOCK_MONOTONIC, L.CLOCK_PROCESS_CPUTIME_ID, L.CLOCK_THREAD_CPUTIME_ID,
+      L.CLOCK_MONOTONIC_RAW, L.CLOCK_REALTIME_COARSE, L.CLOCK_MONOTONIC_COARSE, L.CLOCK_BOOTTIME,
+      L.CLOCK_REALTIME_ALARM, L.CLOCK_BOOTTIME_ALARM, L.CLOCK_SGI_CYCLE, L.CLOCK_TAI]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(L.MAX_CLOCKS).toBe(16);
+    expect(L.CLOCK_AUX).toBe(16);
+    expect(L.MAX_AUX_CLOCKS).toBe(8);
+    expect(L.CLOCK_AUX_LAST).toBe(23);
+    expect(L.VDSO_BASES).toBe(12);
+    expect(L.VDSO_BASE_AUX).toBe(0);
+    expect(L.VDSO_HRES).toBe(0x883);
+    expect(L.VDSO_COARSE).toBe(0x60);
+    expect(L.VDSO_RAW).toBe(0x10);
+    expect(L.VDSO_AUX).toBe(0xff0000);
+    expect([L.CS_HRES_COARSE, L.CS_RAW, L.CS_BASES]).toEqual([0, 1, 2]);
+    expect(L.vdso_clock_mode.NONE).toBe(0);
+    expect(L.vdso_clock_mode.TSC).toBe(1);
+    expect(L.vdso_clock_mode.PVCLOCK).toBe(2);
+    expect(L.vdso_clock_mode.HVCLOCK).toBe(3);
+    expect(L.vdso_clock_mode.TIMENS).toBe(0x7fffffff);
+    expect(L.LOW_RES_NSEC).toBe(4_000_000);
+    expect([L.EINVAL, L.ENODEV, L.EFAULT, L.ENOSYS]).toEqual([22, 19, 14, 38]);
+    expect(L.pvclock_vcpu_time_info.tsc_timestamp).toBe(8);
+    expect(L.pvclock_vcpu_time_info.system_time).toBe(16);
+    expect(L.pvclock_vcpu_time_info.tsc_to_system_mul).toBe(24);
+    expect(L.pvclock_vcpu_time_info.tsc_shift).toBe(28);
+    expect(L.pvclock_vcpu_time_info.flags).toBe(29);
+  });
+
+  it("the store region lies below AssemblyScript's static data", async () => {
+    const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls() });
+    expect(L.STORE_START % L.vdso_pages.PAGE_SIZE).toBe(0);
+    expect(L.STORE_END % L.vdso_pages.PAGE_SIZE).toBe(0);
+    expect(vdso.scratch).toBeGreaterThanOrEqual(L.STORE_END);
+  });
+});
+
+describe("the wasm compiled the same table", () => {
+  for (const build of ["release", "debug"] as const) {
+    it(`${build} exports equal the host's`, async () => {
+      const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls(), build });
+      const g = (name: string) => (vdso.exports[name] as WebAssembly.Global).value;
+      const enums = { vdso_clock: L.vdso_clock, vdso_time_data: L.vdso_time_data, vdso_rng_data: L.vdso_rng_data,
+        vdso_timestamp: L.vdso_timestamp, vdso_pages: L.vdso_pages, vdso_clock_mode: L.vdso_clock_mode };
+      let checked = 0;
+      for (const [name, e] of Object.entries(enums)) {
+        for (const [k, v] of Object.entries(e)) {
+          if (typeof v !== "number") continue; // reverse mappings of numeric enums
+          expect(g(`${name}.${k}`), `${name}.${k}`).toBe(v);
+          checked++;
+        }
+      }
+      for (const k of ["STORE_START", "STORE_END", "VDSO_HRES", "VDSO_COARSE", "VDSO_RAW", "VDSO_AUX", "LOW_RES_NSEC"] as const) {
+        expect(g(k), k).toBe(L[k]);
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(40);
+    });
+  }
+});
