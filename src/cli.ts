@@ -67,6 +67,9 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
   }
 
   const replay = await Replay.create();
+  if (counter === undefined && !args.values.json) {
+    out(["file", "id", "clock".padEnd(16), "wasm reader".padStart(22), "recorded".padStart(22), "kernel before".padStart(22), "kernel after".padStart(22), "result"].join("  "));
+  }
   let records = 0;
   let good = 0;
   let status = 0;
