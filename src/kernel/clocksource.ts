@@ -1,0 +1,124 @@
+/**
+ * Clocksources (kernel/time/clocksource.c): a counter with a known frequency,
+ * and the mult/shift that turn its cycles into nanoseconds.
+ */
+import { vdso_clock_mode } from "../../assembly/layout.ts";
+
+export const U64_MAX = (1n << 64n) - 1n;
+const NSEC_PER_SEC = 1_000_000_000n;
+
+export interface Clocksource {
+  readonly name: string;
+  /** The counter now, already masked. */
+  read(): bigint;
+  readonly freqHz: number;
+  readonly mask: bigint;
+  readonly mult: number;
+  readonly shift: number;
+  /** Largest mult change NTP may make (11 %). */
+  readonly maxadj: number;
+  /** Largest delta whose `delta * (mult + maxadj)` fits in u64. */
+  readonly maxCycles: bigint;
+  /** The vDSO clock mode readers use for this counter. */
+  readonly vdsoClockMode: number;
+}
+
+/** `clocks_calc_mult_shift`: the largest shift whose mult keeps `maxsec` of cycles within 64 bits. */
+export function clocksCalcMultShift(from: bigint, to: bigint, maxsec: bigint): { mult: bigint; shift: number } {
+  let sftacc = 32;
+  // How many bits maxsec * from needs above 32: those are lost for the mult.
+  let tmp = (maxsec * from) >> 32n;
+  while (tmp) {
+    tmp >>= 1n;
+    sftacc--;
+  }
+  let sft = 32;
+  for (; sft > 0; sft--) {
+    tmp = ((to << BigInt(sft)) + from / 2n) / from;
+    if (tmp >> BigInt(sftacc) === 0n) break;
+  }
+  return { mult: tmp, shift: sft };
+}
+
+/** `clocksource_max_adjustment`: 11 % of mult. */
+export const clocksourceMaxAdjustment = (mult: bigint) => (mult * 11n) / 100n;
+
+/** `clocks_calc_max_nsecs`: the max cycles (and ns) before `delta * mult` could overflow. */
+export function clocksCalcMaxNsecs(mult: bigint, shift: number, maxadj: bigint, mask: bigint): { maxCycles: bigint; maxNsecs: bigint } {
+  let maxCycles = U64_MAX / (mult + maxadj);
+  if (maxCycles > mask) maxCycles = mask;
+  return { maxCycles, maxNsecs: (maxCycles * (mult - maxadj)) >> BigInt(shift) };
+}
+
+/** `__clocksource_update_freq_scale` with scale 1: mult/shift for at most 600 s of cycles. */
+export function clocksourceParams(freqHz: number, mask: bigint) {
+  const freq = BigInt(freqHz);
+  let sec = mask / freq;
+  if (sec === 0n) sec = 1n;
+  else if (sec > 600n && mask > 0xffffffffn) sec = 600n;
+  let { mult, shift } = clocksCalcMultShift(freq, NSEC_PER_SEC, sec);
+  let maxadj = clocksourceMaxAdjustment(mult);
+  // mult +/- maxadj must not overflow u32.
+  while (mult + maxadj > 0xffffffffn || mult - maxadj < 0n) {
+    mult >>= 1n;
+    shift--;
+    maxadj = clocksourceMaxAdjustment(mult);
+  }
+  const { maxCycles } = clocksCalcMaxNsecs(mult, shift, maxadj, mask);
+  return { mult: Number(mult), shift, maxadj: Number(maxadj), maxCycles };
+}
+
+function make(name: string, freqHz: number, read: () => bigint, mask = U64_MAX): Clocksource {
+  if (!Number.isInteger(freqHz) || freqHz <= 0) throw new RangeError(`clocksource ${name}: frequency ${freqHz} Hz`);
+  const p = clocksourceParams(freqHz, mask);
+  return { name, read: () => read() & mask, freqHz, mask, ...p, vdsoClockMode: vdso_clock_mode.TSC };
+}
+
+/** The host's high-resolution counter in nanoseconds (Node `hrtime`, else `performance`). */
+export function hostClocksource(): Clocksource {
+  if (typeof process !== "undefined" && typeof process.hrtime?.bigint === "function") {
+    return make("hrtime", 1_000_000_000, () => process.hrtime.bigint());
+  }
+  // Whole milliseconds of the origin and the fraction separately: one f64 would lose ns.
+  const origin = BigInt(Math.round(performance.timeOrigin * 1e3)) * 1000n;
+  return make("performance", 1_000_000_000, () => origin + BigInt(Math.round(performance.now() * 1e6)));
+}
+
+/** A counter that moves only when told to: deterministic time, hours of it in milliseconds. */
+export class VirtualClocksource implements Clocksource {
+  readonly name = "virtual";
+  readonly mask = U64_MAX;
+  readonly mult: number;
+  readonly shift: number;
+  readonly maxadj: number;
+  readonly maxCycles: bigint;
+  readonly vdsoClockMode = vdso_clock_mode.TSC;
+  counter: bigint;
+  private fracNs = 0n;
+
+  constructor(readonly freqHz = 1_000_000_000, start = 0n) {
+    const p = clocksourceParams(freqHz, this.mask);
+    this.mult = p.mult;
+    this.shift = p.shift;
+    this.maxadj = p.maxadj;
+    this.maxCycles = p.maxCycles;
+    this.counter = start;
+  }
+
+  read(): bigint {
+    return this.counter;
+  }
+
+  /** Advances by whole cycles. */
+  advance(cycles: bigint): void {
+    if (cycles < 0n) throw new RangeError("a counter does not go backwards");
+    this.counter = (this.counter + cycles) & this.mask;
+  }
+
+  /** Advances by nanoseconds of the counter's own (nominal) time, carrying fractions of a cycle. */
+  advanceNs(ns: bigint | number): void {
+    const total = BigInt(ns) * BigInt(this.freqHz) + this.fracNs;
+    this.fracNs = total % 1_000_000_000n;
+    this.advance(total / 1_000_000_000n);
+  }
+}

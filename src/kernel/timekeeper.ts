@@ -1,0 +1,264 @@
+/**
+ * The timekeeper (kernel/time/timekeeping.c): accumulates counter cycles into
+ * time tick by tick, steers its multiplier after NTP, and knows every clock
+ * base. The same class serves the core timekeeper and the aux clocks (which
+ * keep their xtime equal to their own monotonic time, plus `offsAux`).
+ * Publication into the vDSO page is vsyscall.ts's job.
+ */
+import type { Clocksource } from "./clocksource.ts";
+import { Ntp, NTP_SCALE_SHIFT } from "./ntp.ts";
+import { normalize, NSEC_PER_SEC, nsToTs, type Timespec64, tsAdd } from "./time.ts";
+
+/** CONFIG_HZ: the tick length NTP steers, and the coarse clocks' resolution in the vDSO. */
+export const KERNEL_HZ = 250n;
+const NTP_INTERVAL_LENGTH = NSEC_PER_SEC / KERNEL_HZ;
+
+/** `struct tk_read_base`: what a reader needs to turn a counter into time. */
+export class TkReadBase {
+  cycleLast = 0n;
+  mask = 0n;
+  mult = 0n;
+  shift = 0n;
+  /** Shifted nanoseconds at cycleLast. */
+  xtimeNsec = 0n;
+
+  /** `timekeeping_get_ns`: ns since the last second of xtime, at `cycles`. */
+  ns(cycles: bigint): bigint {
+    let delta = (cycles - this.cycleLast) & this.mask;
+    // A counter behind cycle_last reads as no time elapsed (clocksource_delta).
+    if (delta > this.mask >> 1n) delta = 0n;
+    return (delta * this.mult + this.xtimeNsec) >> this.shift;
+  }
+}
+
+const ilog2 = (x: bigint) => (x <= 0n ? -1 : x.toString(2).length - 1);
+
+export class Timekeeper {
+  readonly mono = new TkReadBase();
+  readonly raw = new TkReadBase();
+  xtimeSec = 0n;
+  rawSec = 0n;
+  cycleInterval = 0n;
+  xtimeInterval = 0n;
+  xtimeRemainder = 0n;
+  rawInterval = 0n;
+  ntpTick = 0n;
+  /** NTP time minus clock time, in shifted ns << ntpErrorShift. */
+  ntpError = 0n;
+  ntpErrorShift = 0n;
+  ntpErrMult = 0n;
+  skipSecondOverflow = false;
+  /** Plain ns of REALTIME at the last accumulation: the coarse clocks. */
+  coarseNsec = 0n;
+  wallToMonotonic: Timespec64 = { sec: 0n, nsec: 0n };
+  /** `monotonic_to_boot` (core) or `offs_aux` (aux clocks), in ns. */
+  offsBoot = 0n;
+  offsAux = 0n;
+  taiOffset = 0;
+  readonly ntp = new Ntp(KERNEL_HZ);
+
+  constructor(
+    public cs: Clocksource,
+    readonly isAux = false,
+  ) {
+    this.setupInternals(cs);
+  }
+
+  /** `tk_setup_internals`: intervals and NTP scaling for a clocksource, time kept. */
+  setupInternals(cs: Clocksource): void {
+    this.cs = cs;
+    const now = cs.read();
+    for (const tkr of [this.mono, this.raw]) {
+      tkr.cycleLast = now;
+      tkr.mask = cs.mask;
+      tkr.mult = BigInt(cs.mult);
+      tkr.shift = BigInt(cs.shift);
+    }
+    const shift = BigInt(cs.shift);
+    const mult = BigInt(cs.mult);
+    const ntpInterval = NTP_INTERVAL_LENGTH << shift;
+    let interval = (ntpInterval + mult / 2n) / mult;
+    if (interval === 0n) interval = 1n;
+    this.cycleInterval = interval;
+    this.xtimeInterval = interval * mult;
+    this.xtimeRemainder = ntpInterval - this.xtimeInterval;
+    this.rawInterval = interval * mult;
+    this.ntpError = 0n;
+    this.ntpErrorShift = NTP_SCALE_SHIFT - shift;
+    this.ntpTick = ntpInterval << this.ntpErrorShift;
+    this.ntpErrMult = 0n;
+    this.skipSecondOverflow = false;
+  }
+
+  private get nsecPerSecShifted(): bigint {
+    return NSEC_PER_SEC << this.mono.shift;
+  }
+
+  /** `accumulate_nsecs_to_secs`: whole seconds of xtime_nsec into xtime_sec, with NTP's second hook. */
+  private accumulateNsecsToSecs(): void {
+    const nsecps = this.nsecPerSecShifted;
+    while (this.mono.xtimeNsec >= nsecps) {
+      this.mono.xtimeNsec -= nsecps;
+      this.xtimeSec++;
+      if (this.skipSecondOverflow) {
+        this.skipSecondOverflow = false;
+        continue;
+      }
+      const leap = this.ntp.secondOverflow(this.xtimeSec);
+      if (leap !== 0) {
+        this.xtimeSec += BigInt(leap);
+        this.wallToMonotonic = normalize(this.wallToMonotonic.sec - BigInt(leap), this.wallToMonotonic.nsec);
+        this.taiOffset -= leap;
+      }
+    }
+  }
+
+  /** `logarithmic_accumulation`: one chunk of `cycleInterval << shift` cycles. */
+  private logarithmicAccumulation(offset: bigint, shift: bigint): bigint {
+    const interval = this.cycleInterval << shift;
+    if (offset < interval) return offset;
+    offset -= interval;
+    this.mono.cycleLast = (this.mono.cycleLast + interval) & this.mono.mask;
+    this.raw.cycleLast = (this.raw.cycleLast + interval) & this.raw.mask;
+    this.mono.xtimeNsec += this.xtimeInterval << shift;
+    this.accumulateNsecsToSecs();
+    this.raw.xtimeNsec += this.rawInterval << shift;
+    const rawps = NSEC_PER_SEC << this.raw.shift;
+    while (this.raw.xtimeNsec >= rawps) {
+      this.raw.xtimeNsec -= rawps;
+      this.rawSec++;
+    }
+    this.ntpError += this.ntpTick << shift;
+    this.ntpError -= (this.xtimeInterval + this.xtimeRemainder) << (this.ntpErrorShift + shift);
+    return offset;
+  }
+
+  /** `timekeeping_apply_adjustment`: change mult by `adj` without a jump in time. */
+  private applyAdjustment(offset: bigint, adj: bigint): void {
+    if (adj === 0n) return;
+    this.mono.mult += adj;
+    this.xtimeInterval += this.cycleInterval * adj;
+    // Time at `now` stays the same: the unaccumulated cycles now count adj more each.
+    this.mono.xtimeNsec -= offset * adj;
+    // The next accumulation counts the whole interval at the new mult; the
+    // error account gets back what the line above took.
+    this.ntpError += (offset * adj) << this.ntpErrorShift;
+  }
+
+  /** `timekeeping_adjust`: mult from NTP's tick length, +1 while the clock is behind NTP. */
+  private adjust(offset: bigint): void {
+    const ntpTl = this.ntp.tickLength;
+    let mult: bigint;
+    if (this.ntpTick === ntpTl) {
+      mult = this.mono.mult - this.ntpErrMult;
+    } else {
+      this.ntpTick = ntpTl;
+      mult = ((this.ntpTick >> this.ntpErrorShift) - this.xtimeRemainder) / this.cycleInterval;
+    }
+    this.ntpErrMult = this.ntpError > 0n ? 1n : 0n;
+    mult += this.ntpErrMult;
+    this.applyAdjustment(offset, mult - this.mono.mult);
+    if (this.mono.xtimeNsec < 0n) {
+      this.mono.xtimeNsec += this.nsecPerSecShifted;
+      this.xtimeSec--;
+      this.skipSecondOverflow = true;
+    }
+  }
+
+  /**
+   * `timekeeping_advance`: accumulate the elapsed whole ticks, then re-steer.
+   * `tick` does nothing before a whole tick has passed; `freq` always re-steers
+   * (a frequency just changed). Returns whether anything changed.
+   */
+  advance(mode: "tick" | "freq"): boolean {
+    let offset = (this.cs.read() - this.mono.cycleLast) & this.mono.mask;
+    if (offset < this.cycleInterval && mode === "tick") return false;
+    let shift = BigInt(Math.max(0, ilog2(offset) - ilog2(this.cycleInterval)));
+    const maxshift = BigInt(64 - (ilog2(this.ntp.tickLength) + 1) - 1);
+    if (shift > maxshift) shift = maxshift;
+    const accumulated = offset >= this.cycleInterval;
+    while (offset >= this.cycleInterval) {
+      offset = this.logarithmicAccumulation(offset, shift);
+      if (offset < this.cycleInterval << shift && shift > 0n) shift--;
+    }
+    // Coarse time is the time of the accumulation point, before re-steering,
+    // so it never steps back.
+    if (accumulated) this.coarseNsec = this.mono.xtimeNsec >> this.mono.shift;
+    this.adjust(offset);
+    this.accumulateNsecsToSecs();
+    return true;
+  }
+
+  /** `timekeeping_forward_now`: fold every elapsed cycle into xtime (before a set or a switch). */
+  forwardNow(): void {
+    const now = this.cs.read();
+    let delta = (now - this.mono.cycleLast) & this.mono.mask;
+    if (delta > this.mono.mask >> 1n) delta = 0n;
+    this.mono.cycleLast = now;
+    this.raw.cycleLast = now;
+    this.mono.xtimeNsec += delta * this.mono.mult;
+    this.raw.xtimeNsec += delta * this.raw.mult;
+    this.normalizeXtime();
+  }
+
+  /** `tk_normalize_xtime`. */
+  private normalizeXtime(): void {
+    const ps = this.nsecPerSecShifted;
+    while (this.mono.xtimeNsec >= ps) {
+      this.mono.xtimeNsec -= ps;
+      this.xtimeSec++;
+    }
+    const rawps = NSEC_PER_SEC << this.raw.shift;
+    while (this.raw.xtimeNsec >= rawps) {
+      this.raw.xtimeNsec -= rawps;
+      this.rawSec++;
+    }
+  }
+
+  /** `tk_set_xtime`: xtime := ts (sub-ns bits cleared), coarse time with it. */
+  setXtime(t: Timespec64): void {
+    this.xtimeSec = t.sec;
+    this.mono.xtimeNsec = t.nsec << this.mono.shift;
+    this.coarseNsec = t.nsec;
+  }
+
+  /** `tk_xtime_add`. */
+  addXtime(t: Timespec64): void {
+    this.xtimeSec += t.sec;
+    this.mono.xtimeNsec += t.nsec << this.mono.shift;
+    this.normalizeXtime();
+    this.coarseNsec = this.mono.xtimeNsec >> this.mono.shift;
+  }
+
+  // The clocks, as the syscalls compute them.
+
+  /** xtime at `cycles`: CLOCK_REALTIME (core) or the aux clock's monotonic time. */
+  xtime(cycles = this.cs.read()): Timespec64 {
+    return normalize(this.xtimeSec, this.mono.ns(cycles));
+  }
+  realtime(cycles?: bigint): Timespec64 {
+    return this.xtime(cycles);
+  }
+  monotonic(cycles?: bigint): Timespec64 {
+    return tsAdd(this.xtime(cycles), this.wallToMonotonic);
+  }
+  boottime(cycles?: bigint): Timespec64 {
+    return tsAdd(this.monotonic(cycles), nsToTs(this.offsBoot));
+  }
+  tai(cycles?: bigint): Timespec64 {
+    return normalize(this.xtime(cycles).sec + BigInt(this.taiOffset), this.xtime(cycles).nsec);
+  }
+  monotonicRaw(cycles = this.cs.read()): Timespec64 {
+    return normalize(this.rawSec, this.raw.ns(cycles));
+  }
+  realtimeCoarse(): Timespec64 {
+    return { sec: this.xtimeSec, nsec: this.coarseNsec };
+  }
+  monotonicCoarse(): Timespec64 {
+    return normalize(this.xtimeSec + this.wallToMonotonic.sec, this.coarseNsec + this.wallToMonotonic.nsec);
+  }
+  /** An aux clock: its monotonic time plus offs_aux. */
+  auxTime(cycles?: bigint): Timespec64 {
+    return tsAdd(this.xtime(cycles), nsToTs(this.offsAux));
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Time namespaces (kernel/time/namespace.c): a namespace owns a page laid out
+ * like `vdso_time_data` whose clocks all say "seq 1, mode TIMENS" and carry
+ * the namespace's monotonic and boottime offsets. A reader bound to it takes
+ * the odd-seq path, reads the real page and adds the offset.
+ */
+import {
+  CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CS_BASES, MAX_AUX_CLOCKS,
+  vdso_clock, vdso_clock_mode, vdso_timestamp,
+} from "../../assembly/layout.ts";
+import type { DataStore } from "../datastore.ts";
+import type { View } from "../wasm.ts";
+import { normalize, type Timespec64 } from "./time.ts";
+import { auxClockAt, clockAt } from "./vsyscall.ts";
+
+export interface TimeNamespace {
+  readonly page: number;
+  readonly monotonic: Timespec64;
+  readonly boottime: Timespec64;
+  /** The view of a task inside: namespace page first, the real page behind it. */
+  readonly view: View;
+}
+
+/** `timens_setup_vdso_clock_data` for one clock. */
+function setupClock(store: DataStore, vc: number, mono: Timespec64, boot: Timespec64): void {
+  store.setU32(vc + vdso_clock.seq, 1);
+  store.setI32(vc + vdso_clock.clock_mode, vdso_clock_mode.TIMENS);
+  const put = (clock: number, o: Timespec64) => {
+    const at = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
+    store.setU64(at + vdso_timestamp.sec, o.sec);
+    store.setU64(at + vdso_timestamp.nsec, o.nsec);
+  };
+  put(CLOCK_MONOTONIC, mono);
+  put(CLOCK_MONOTONIC_RAW, mono);
+  put(CLOCK_MONOTONIC_COARSE, mono);
+  put(CLOCK_BOOTTIME, boot);
+  put(CLOCK_BOOTTIME_ALARM, boot);
+}
+
+/**
+ * Builds a namespace page. `auxClocks` marks the aux slots too, as a kernel
+ * with POSIX_AUX_CLOCKS does (the public snapshot's kernel did not).
+ */
+export function createTimeNamespace(store: DataStore, monotonic: Timespec64, boottime: Timespec64, auxClocks = true): TimeNamespace {
+  const mono = normalize(monotonic.sec, monotonic.nsec);
+  const boot = normalize(boottime.sec, boottime.nsec);
+  const page = store.allocPage();
+  for (let cs = 0; cs < CS_BASES; cs++) setupClock(store, clockAt(page, cs), mono, boot);
+  if (auxClocks) for (let i = 0; i < MAX_AUX_CLOCKS; i++) setupClock(store, auxClockAt(page, i), mono, boot);
+  return { page, monotonic: mono, boottime: boot, view: { time: page, real: store.time, rng: store.rng, arch: store.arch } };
+}

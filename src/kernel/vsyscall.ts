@@ -1,0 +1,108 @@
+/**
+ * Publication into the vDSO time page (kernel/time/vsyscall.c): the only code
+ * that writes clock data, always between seq begin and seq end.
+ */
+import {
+  CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME, CLOCK_REALTIME_COARSE,
+  CLOCK_TAI, CS_HRES_COARSE, CS_RAW, VDSO_BASE_AUX, vdso_clock, vdso_clock_mode, vdso_time_data, vdso_timestamp,
+} from "../../assembly/layout.ts";
+import type { DataStore } from "../datastore.ts";
+import { writeBegin, writeBeginClock, writeEnd, writeEndClock } from "./seqlock.ts";
+import type { Timekeeper, TkReadBase } from "./timekeeper.ts";
+import { NSEC_PER_SEC, nsToTs } from "./time.ts";
+
+/** `hrtimer_resolution` with high-resolution timers. */
+export const HRTIMER_RES = 1;
+
+export const clockAt = (vd: number, cs: number) => vd + vdso_time_data.clock_data + cs * vdso_clock.SIZE;
+export const auxClockAt = (vd: number, idx: number) => vd + vdso_time_data.aux_clock_data + idx * vdso_clock.SIZE;
+const baseAt = (vc: number, clock: number) => vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
+
+function setBase(store: DataStore, vc: number, clock: number, sec: bigint, nsec: bigint): void {
+  const bt = baseAt(vc, clock);
+  store.setU64(bt + vdso_timestamp.sec, sec);
+  store.setU64(bt + vdso_timestamp.nsec, nsec);
+}
+
+/** `fill_clock_configuration`: the counter-to-time parameters of one clock. */
+function fillClockConfiguration(store: DataStore, vc: number, tkr: TkReadBase, maxCycles: bigint): void {
+  store.setU64(vc + vdso_clock.cycle_last, tkr.cycleLast);
+  store.setU64(vc + vdso_clock.max_cycles, maxCycles);
+  store.setU64(vc + vdso_clock.mask, tkr.mask);
+  store.setU32(vc + vdso_clock.mult, Number(tkr.mult));
+  store.setU32(vc + vdso_clock.shift, Number(tkr.shift));
+}
+
+/** Shifted nanoseconds to (carry, rest) below one second, as the kernel's while loops do. */
+function carryShifted(sec: bigint, nsec: bigint, shift: bigint): [bigint, bigint] {
+  const ps = NSEC_PER_SEC << shift;
+  while (nsec >= ps) {
+    nsec -= ps;
+    sec++;
+  }
+  return [sec, nsec];
+}
+
+/** `update_vsyscall`: publish the core timekeeper. */
+export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
+  const vd = store.time;
+  const vc = clockAt(vd, CS_HRES_COARSE);
+  const vcRaw = clockAt(vd, CS_RAW);
+  const mode = tk.cs.vdsoClockMode;
+  const shift = tk.mono.shift;
+  writeBegin(store, vd);
+
+  store.setI32(vc + vdso_clock.clock_mode, mode);
+  store.setI32(vcRaw + vdso_clock.clock_mode, mode);
+  // REALTIME is written even without a vDSO counter: time() needs it.
+  setBase(store, vc, CLOCK_REALTIME, tk.xtimeSec, tk.mono.xtimeNsec);
+  setBase(store, vc, CLOCK_REALTIME_COARSE, tk.xtimeSec, tk.coarseNsec);
+  {
+    const n = tk.coarseNsec + tk.wallToMonotonic.nsec;
+    setBase(store, vc, CLOCK_MONOTONIC_COARSE, tk.xtimeSec + tk.wallToMonotonic.sec + n / NSEC_PER_SEC, n % NSEC_PER_SEC);
+  }
+  store.storeU32Atomic(vd + vdso_time_data.hrtimer_res, HRTIMER_RES);
+
+  if (mode !== vdso_clock_mode.NONE) {
+    fillClockConfiguration(store, vc, tk.mono, tk.cs.maxCycles);
+    fillClockConfiguration(store, vcRaw, tk.raw, tk.cs.maxCycles);
+    // MONOTONIC = xtime + wall_to_monotonic, in shifted ns.
+    let [sec, nsec] = carryShifted(tk.xtimeSec + tk.wallToMonotonic.sec, tk.mono.xtimeNsec + (tk.wallToMonotonic.nsec << shift), shift);
+    setBase(store, vc, CLOCK_MONOTONIC, sec, nsec);
+    // BOOTTIME = MONOTONIC + monotonic_to_boot.
+    const toBoot = nsToTs(tk.offsBoot);
+    [sec, nsec] = carryShifted(sec + toBoot.sec, nsec + (toBoot.nsec << shift), shift);
+    setBase(store, vc, CLOCK_BOOTTIME, sec, nsec);
+    setBase(store, vcRaw, CLOCK_MONOTONIC_RAW, tk.rawSec, tk.raw.xtimeNsec);
+    setBase(store, vc, CLOCK_TAI, tk.xtimeSec + BigInt(tk.taiOffset), tk.mono.xtimeNsec);
+  }
+
+  writeEnd(store, vd);
+}
+
+/** `update_vsyscall_tz`: the timezone, written without the seqlock. */
+export function updateVsyscallTz(store: DataStore, minuteswest: number, dsttime: number): void {
+  store.setI32(store.time + vdso_time_data.tz_minuteswest, minuteswest);
+  store.setI32(store.time + vdso_time_data.tz_dsttime, dsttime);
+}
+
+/** `vdso_time_update_aux`: publish aux clock `idx`; a disabled clock is mode NONE. */
+export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper, valid: boolean): void {
+  const vc = auxClockAt(store.time, idx);
+  const mode = valid ? tk.cs.vdsoClockMode : vdso_clock_mode.NONE;
+  writeBeginClock(store, vc);
+  store.setI32(vc + vdso_clock.clock_mode, mode);
+  if (mode !== vdso_clock_mode.NONE) {
+    fillClockConfiguration(store, vc, tk.mono, tk.cs.maxCycles);
+    // Aux basetime keeps whole nanoseconds only: the shifted fraction is dropped.
+    const toAux = nsToTs(tk.offsAux);
+    let sec = tk.xtimeSec + toAux.sec;
+    let nsec = (tk.mono.xtimeNsec >> tk.mono.shift) + toAux.nsec;
+    if (nsec >= NSEC_PER_SEC) {
+      nsec -= NSEC_PER_SEC;
+      sec++;
+    }
+    setBase(store, vc, VDSO_BASE_AUX, sec, nsec << tk.mono.shift);
+  }
+  writeEndClock(store, vc);
+}
