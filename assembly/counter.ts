@@ -23,7 +23,7 @@ export const U64_MAX: u64 = 0xffffffffffffffff;
 
 export function get_hw_counter(mode: i32): u64 {
   if (mode == vdso_clock_mode.TSC) return rdtsc() & S64_MAX;
-  if (mode == vdso_clock_mode.ARCH_COUNTER) {
+  if (mode == vdso_clock_mode.SHARED_COUNTER || mode == vdso_clock_mode.VIRTUAL) {
     if (vd_arch == <usize>NO_PAGE) return U64_MAX;
     return atomic.load<u64>(vd_arch + vdso_arch_data.counter) & S64_MAX;
   }

@@ -30,7 +30,7 @@ import {
 import { div_rem, iter_div_u64_rem, mul_u64_u32_add_u64_shr } from "./math";
 import { read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS, SPIN_LIMIT } from "./seqlock";
 import { cycles_ok, get_hw_counter, S64_MAX } from "./counter";
-import { scratch_ts, user_ok, vd_real, vd_time } from "./view";
+import { slot, user_ok, vd_real, vd_time } from "./view";
 
 /** The syscalls, answered by the host kernel. They return 0 or a negated errno. */
 @external("env", "sys_clock_gettime")
@@ -233,9 +233,9 @@ export function gettimeofday(tv: usize, tz: usize): i32 {
   const vd = vd_time;
   if (tv != 0) {
     const vc = vd + vdso_time_data.clock_data + CS_HRES_COARSE * vdso_clock.SIZE;
-    if (!do_hres(vd, vc, CLOCK_REALTIME, scratch_ts)) return sys_gettimeofday(tv, tz);
-    store<u64>(tv, load<u64>(scratch_ts));
-    store<u64>(tv, <u64>(<u32>load<u64>(scratch_ts, 8) / NSEC_PER_USEC), 8);
+    // timespec and timeval are both 16 bytes: read into tv, then turn ns into us in place.
+    if (!do_hres(vd, vc, CLOCK_REALTIME, tv)) return sys_gettimeofday(tv, tz);
+    store<u64>(tv, <u64>(<u32>load<u64>(tv, 8) / NSEC_PER_USEC), 8);
   }
   if (tz != 0) {
     const rd = real_page(vd);
@@ -256,4 +256,35 @@ export function time(t: usize): i64 {
   );
   if (t != 0) store<u64>(t, secs);
   return <i64>secs;
+}
+
+/** A reading as one i64 of nanoseconds (a BigInt in JS), or a negated errno. */
+export function clock_gettime_ns(clock: i32): i64 {
+  const ts = slot;
+  const ret = clock_gettime(clock, ts);
+  if (ret != 0) return ret;
+  return load<i64>(ts) * NSEC_PER_SEC + load<i64>(ts, 8);
+}
+
+/**
+ * A reading as f64 nanoseconds (a plain number in JS: no allocation), or a
+ * negated errno. Exact below 2^53 ns (104 days), as MONOTONIC usually is.
+ */
+export function clock_gettime_f64(clock: i32): f64 {
+  const ts = slot;
+  const ret = clock_gettime(clock, ts);
+  if (ret != 0) return <f64>ret;
+  return <f64>load<i64>(ts) * <f64>NSEC_PER_SEC + <f64>load<i64>(ts, 8);
+}
+
+/** `n` reads of `clock` in a wasm loop (for measuring); returns the last nsec, or an errno. */
+export function read_loop(clock: i32, n: i32): i64 {
+  const ts = slot;
+  let acc: i64 = 0;
+  for (let i = 0; i < n; i++) {
+    const ret = clock_gettime(clock, ts);
+    if (ret != 0) return ret;
+    acc = load<i64>(ts, 8);
+  }
+  return acc;
 }

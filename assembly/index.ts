@@ -1,7 +1,7 @@
 /** wasm-vdso: the exports of the module. */
-export { bind, scratch_ts } from "./view";
-export { clock_gettime, clock_getres, gettimeofday, time, vdso_calc_ns } from "./gettimeofday";
+export { bind, set_slot } from "./view";
+export { clock_gettime, clock_getres, gettimeofday, time, vdso_calc_ns, clock_gettime_ns, clock_gettime_f64, read_loop } from "./gettimeofday";
 export { mul_u64_u32_add_u64_shr } from "./math";
 // The layout as the wasm sees it, so a test can hold it equal to the host's.
-export { vdso_clock, vdso_time_data, vdso_rng_data, vdso_timestamp, vdso_pages, vdso_clock_mode } from "./layout";
-export { STORE_START, STORE_END, VDSO_HRES, VDSO_COARSE, VDSO_RAW, VDSO_AUX, LOW_RES_NSEC } from "./layout";
+export { vdso_clock, vdso_time_data, vdso_rng_data, vdso_timestamp, vdso_pages, vdso_clock_mode, vdso_arch_data } from "./layout";
+export { STORE_START, STORE_END, READER_SLOTS, READER_SLOT_SIZE, MAX_READER_SLOTS, DATA_START, VDSO_HRES, VDSO_COARSE, VDSO_RAW, VDSO_AUX, LOW_RES_NSEC } from "./layout";

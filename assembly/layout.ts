@@ -58,18 +58,23 @@ export const CS_HRES_COARSE = 0;
 export const CS_RAW = 1;
 export const CS_BASES = 2;
 
-/** `vdso_clock.clock_mode`. 1..3 are x86's; 4 is this emulator's own. */
+/**
+ * `vdso_clock.clock_mode`. 1..3 are x86's; 4 and 5 are this emulator's
+ * "architecture": a memory-mapped counter, as a timer register would be.
+ */
 export enum vdso_clock_mode {
   /** No vDSO counter: readers take the syscall. */
   NONE = 0,
-  /** x86 TSC. Here: the counter comes from the host through the `rdtsc` import. */
+  /** x86 TSC. Here the host-call mode: the counter comes from the `rdtsc` import. */
   TSC = 1,
   /** x86 KVM/Xen pvclock page (`[vvar_vclock]` page 0), scaled from `rdtsc`. */
   PVCLOCK = 2,
   /** x86 Hyper-V TSC page; not emulated, readers take the syscall. */
   HVCLOCK = 3,
-  /** This emulator: a u64 counter word in the arch page, advanced by the host. */
-  ARCH_COUNTER = 4,
+  /** Shared counter: the arch page's counter word, kept current by a ticker. One load, no host call. */
+  SHARED_COUNTER = 4,
+  /** Virtual: the same word, advanced only when the host says so (deterministic time). */
+  VIRTUAL = 5,
   /** The time-namespace page (INT_MAX). */
   TIMENS = 0x7fffffff,
 }
@@ -117,9 +122,16 @@ export enum vdso_rng_data {
   is_ready = generation + 8,
 }
 
-/** This emulator's arch page (page 3): the counter of clock mode ARCH_COUNTER. */
+/** This emulator's arch page (page 3). */
 export enum vdso_arch_data {
+  /** u64 counter read by modes SHARED_COUNTER and VIRTUAL. */
   counter = 0,
+  /** u64: the ticker's measured update period in ns (its honest resolution). */
+  period_ns = counter + 8,
+  /** u64: updates the ticker made. */
+  ticks = period_ns + 8,
+  /** i32: set to 1 to stop the ticker. */
+  ticker_stop = ticks + 8,
 }
 
 /** `struct pvclock_vcpu_time_info`, at the start of the pvclock page. */
@@ -157,6 +169,16 @@ export const STORE_START = vdso_pages.PAGE_SIZE;
 export const STORE_END = 1048576;
 /** A view's page that is not mapped (touching it would be SIGBUS). */
 export const NO_PAGE = -1;
+/**
+ * After the store: one 64-byte result slot per reader instance, so that
+ * readers sharing one memory never share a result buffer. Slot 0 holds the
+ * allocation counter.
+ */
+export const READER_SLOTS = STORE_END;
+export const READER_SLOT_SIZE = 64;
+export const MAX_READER_SLOTS = 1024;
+/** Where AssemblyScript's static data begins (asconfig `memoryBase`; a test holds them equal). */
+export const DATA_START = READER_SLOTS + MAX_READER_SLOTS * READER_SLOT_SIZE;
 
 /** `struct __kernel_timespec` / `struct __kernel_old_timeval` / `struct timezone`. */
 export const TIMESPEC_SIZE = 16;

@@ -3,7 +3,7 @@
  * the kernel mapping `[vvar]` and `[vvar_vclock]` into a task. Every page of a
  * view lies inside the store region, so reads can never leave it.
  */
-import { NO_PAGE, STORE_END, STORE_START, TIMESPEC_SIZE, vdso_pages } from "./layout";
+import { NO_PAGE, READER_SLOT_SIZE, STORE_END, STORE_START, vdso_pages } from "./layout";
 
 /** Page 0: `vdso_time_data`, or the namespace page of a task in a time namespace. */
 export let vd_time: usize = <usize>NO_PAGE;
@@ -42,5 +42,12 @@ export function user_ok(p: usize, size: usize): bool {
   return p >= <usize>STORE_END && p + size <= (<usize>memory.size() << 16) && p + size > p;
 }
 
-/** Scratch timespec for callers that only want the result back (JS, gettimeofday). */
-export const scratch_ts: usize = memory.data(2 * TIMESPEC_SIZE, 16);
+/** This instance's result slot (see READER_SLOTS), for the exports that return a value. */
+export let slot: usize = 0;
+
+/** Sets the result slot; 0 on success, -1 if it is not usable memory. */
+export function set_slot(p: usize): i32 {
+  if (!user_ok(p, READER_SLOT_SIZE)) return -1;
+  slot = p;
+  return 0;
+}

@@ -90,6 +90,15 @@ export class DataStore {
     this.views();
     Atomics.store(this.u64!, addr >>> 3, BigInt.asUintN(64, v));
   }
+  loadU64Atomic(addr: number): bigint {
+    this.views();
+    return Atomics.load(this.u64!, addr >>> 3);
+  }
+  /** Wakes a worker waiting on the i32 at `addr` (shared memory only). */
+  notify(addr: number): void {
+    this.views();
+    if (this.buf instanceof SharedArrayBuffer) Atomics.notify(new Int32Array(this.buf), addr >>> 2);
+  }
   bytes(addr: number, len: number): Uint8Array {
     return new Uint8Array(this.memory.buffer, addr, len);
   }

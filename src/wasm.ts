@@ -3,7 +3,7 @@
  * reader's view and answers the module's imports (the counter and the
  * syscalls). Everything else in src/ talks to the wasm through this file.
  */
-import { NO_PAGE, TIMEVAL_SIZE, vdso_pages } from "../assembly/layout.ts";
+import { MAX_READER_SLOTS, NO_PAGE, READER_SLOT_SIZE, READER_SLOTS, TIMEVAL_SIZE, vdso_pages } from "../assembly/layout.ts";
 
 /** A `struct timespec`. `sec` is s64, kept as a BigInt so no digit is lost. */
 export interface Timespec {
@@ -45,11 +45,15 @@ interface Exports {
   time(t: number): bigint;
   vdso_calc_ns(vc: number, cycles: bigint, base: bigint): bigint;
   mul_u64_u32_add_u64_shr(a: bigint, mul: number, b: bigint, shift: number): bigint;
-  scratch_ts: WebAssembly.Global;
+  set_slot(p: number): number;
+  clock_gettime_ns(clock: number): bigint;
+  clock_gettime_f64(clock: number): number;
+  read_loop(clock: number, n: number): bigint;
   [name: string]: unknown;
 }
 
-export type Build = "release" | "debug";
+/** debug and release own their memory; shared imports a shared one. */
+export type Build = "release" | "debug" | "shared";
 
 const wasmUrl = (build: Build) => new URL(`../build/${build}.wasm`, import.meta.url);
 
@@ -65,11 +69,23 @@ async function wasmModule(build: Build): Promise<WebAssembly.Module> {
 
 const modules = new Map<Build, Promise<WebAssembly.Module>>();
 
+/** Takes the next free reader slot of a memory (slot 0 is the counter). */
+function allocSlot(memory: WebAssembly.Memory): number {
+  const idx = Atomics.add(new Int32Array(memory.buffer, READER_SLOTS, 1), 0, 1) + 1;
+  if (idx >= MAX_READER_SLOTS) throw new RangeError(`wasm-vdso: more than ${MAX_READER_SLOTS - 1} readers on one memory`);
+  return READER_SLOTS + idx * READER_SLOT_SIZE;
+}
+
+/** A shared memory sized for the data store and readers' slots (needs cross-origin isolation in browsers). */
+export function sharedMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 18, maximum: 64, shared: true });
+}
+
 /** A wasm vDSO instance. */
 export class Vdso {
   readonly exports: Exports;
   readonly memory: WebAssembly.Memory;
-  /** Where `clock_gettime` results land; outside the store, inside AS static data. */
+  /** This instance's result slot: outside the store, never shared with another reader. */
   readonly scratch: number;
   /** The counter the `rdtsc` import returns (the host's "CPU counter"). */
   counter: () => bigint;
@@ -78,18 +94,24 @@ export class Vdso {
   private constructor(instance: WebAssembly.Instance, counter: () => bigint, syscalls: Syscalls) {
     this.exports = instance.exports as unknown as Exports;
     this.memory = this.exports.memory;
-    this.scratch = this.exports.scratch_ts.value as number;
+    this.scratch = allocSlot(this.memory);
+    if (this.exports.set_slot(this.scratch) !== 0) throw new RangeError("wasm-vdso: reader slot outside memory");
     this.counter = counter;
     this.syscalls = syscalls;
   }
 
-  static async create(opts: { counter: () => bigint; syscalls: Syscalls; build?: Build }): Promise<Vdso> {
-    const build = opts.build ?? "release";
+  /**
+   * A reader. With `memory` (a shared WebAssembly.Memory, e.g. from another
+   * thread's kernel) it reads the pages there; else it owns a fresh memory.
+   */
+  static async create(opts: { counter: () => bigint; syscalls: Syscalls; build?: Build; memory?: WebAssembly.Memory }): Promise<Vdso> {
+    const build = opts.memory ? "shared" : (opts.build ?? "release");
     if (!modules.has(build)) modules.set(build, wasmModule(build));
     const module = await modules.get(build)!;
     let self: Vdso | undefined;
     const imports = {
       env: {
+        ...(opts.memory ? { memory: opts.memory } : {}),
         rdtsc: () => self!.counter(),
         sys_clock_gettime: (clock: number, ts: number) => self!.sysClock(self!.syscalls.clock_gettime(clock), ts),
         sys_clock_getres: (clock: number, res: number) => self!.sysClock(self!.syscalls.clock_getres(clock), res),
@@ -144,6 +166,16 @@ export class Vdso {
 
   time(): bigint {
     return this.exports.time(0);
+  }
+
+  /** A reading in ns as a BigInt (allocates), or a negated errno. */
+  nowNs(clock: number): bigint {
+    return this.exports.clock_gettime_ns(clock);
+  }
+
+  /** A reading in ns as a number (no allocation; exact below 2^53 ns), or a negated errno. */
+  nowF64(clock: number): number {
+    return this.exports.clock_gettime_f64(clock);
   }
 
   readTimespec(addr: number): Timespec {

@@ -1,6 +1,7 @@
 // The module's surface: a steady list of imports and exports, and a size budget.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { DATA_START } from "../assembly/layout.ts";
 
 const bytes = readFileSync(new URL("../build/release.wasm", import.meta.url));
 const mod = new WebAssembly.Module(bytes);
@@ -14,7 +15,22 @@ describe("release module", () => {
 
   it("exports the vDSO entry points", () => {
     const fns = WebAssembly.Module.exports(mod).filter((e) => e.kind === "function").map((e) => e.name).sort();
-    expect(fns).toEqual(["bind", "clock_getres", "clock_gettime", "gettimeofday", "mul_u64_u32_add_u64_shr", "time", "vdso_calc_ns"]);
+    expect(fns).toEqual([
+      "bind", "clock_getres", "clock_gettime", "clock_gettime_f64", "clock_gettime_ns", "gettimeofday",
+      "mul_u64_u32_add_u64_shr", "read_loop", "set_slot", "time", "vdso_calc_ns",
+    ]);
+  });
+
+  it("places its static data where the layout says (asconfig memoryBase = DATA_START)", () => {
+    const cfg = JSON.parse(readFileSync(new URL("../asconfig.json", import.meta.url), "utf8"));
+    expect(cfg.options.memoryBase).toBe(DATA_START);
+  });
+
+  it("the shared build imports a shared memory big enough for store, slots and data", () => {
+    const shared = new WebAssembly.Module(readFileSync(new URL("../build/shared.wasm", import.meta.url)));
+    const mem = WebAssembly.Module.imports(shared).filter((i) => i.kind === "memory");
+    expect(mem.map((m) => `${m.module}.${m.name}`)).toEqual(["env.memory"]);
+    expect(new WebAssembly.Memory({ initial: 18, maximum: 64, shared: true }).buffer.byteLength).toBeGreaterThan(DATA_START);
   });
 
   it("stays within its size budget (8 KiB)", () => {

@@ -1,6 +1,7 @@
 // Ports of the Linux selftests (tools/testing/selftests/{timers,vDSO}) to the
 // wasm vDSO reading pages written by this kernel side.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { VirtualClocksource } from "../src/kernel/clocksource.ts";
 import {
   CLOCK_AUX, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID,
   CLOCK_REALTIME, CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, EINVAL, ENODEV, MAX_AUX_CLOCKS,
@@ -27,7 +28,7 @@ describe("timers/auxclock", () => {
 
   for (const inTimens of [false, true]) {
     it(`settime(1234 s + 5678 ns) then reads progress within (1 ns, 1 s)${inTimens ? ", inside a time namespace" : ""}`, async () => {
-      const k = await Kernel.create(); // the host's counter: time really passes
+      const k = await Kernel.create({ counter: "host-call" }); // ns resolution: time really passes between reads
       const c = CLOCK_AUX + 4;
       k.auxClockEnable(4, true);
       if (inTimens) {
@@ -181,11 +182,12 @@ describe("timers/inconsistency-check", () => {
   });
 });
 
-describe("vDSO/vdso_test_correctness", () => {
+describe.each(["host-call", "shared", "virtual"] as const)("vDSO/vdso_test_correctness (%s counter)", (counter) => {
   const ids = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, -1, -2147483648, 2147483647];
 
   it("syscall <= vDSO <= syscall for every clock, EINVAL where the syscall says EINVAL", async () => {
-    const k = await Kernel.create();
+    const k = await Kernel.create({ counter });
+    onTestFinished(() => k.close());
     for (let round = 0; round < 200; round++) {
       for (const c of ids) {
         const t1 = k.sysClockGettime(c);
@@ -202,12 +204,14 @@ describe("vDSO/vdso_test_correctness", () => {
         expect(n1 <= vn && vn <= n2, `clock ${c}: ${n1} <= ${vn} <= ${n2}`).toBe(true);
       }
       if (round % 20 === 0) k.tick();
+      if (k.cs instanceof VirtualClocksource) k.cs.advanceNs(round * 1000);
     }
     expect(k.clockGettime(-1).ret).toBe(-EINVAL);
   });
 
   it("gettimeofday: syscall <= vDSO <= syscall, and the vDSO tz equals the syscall's", async () => {
-    const k = await Kernel.create();
+    const k = await Kernel.create({ counter });
+    onTestFinished(() => k.close());
     k.settimeofday(null, { minuteswest: 60, dsttime: 0 });
     const us = (t: { sec: bigint; nsec: bigint }) => t.sec * 1_000_000n + t.nsec / 1000n;
     for (let i = 0; i < 100; i++) {
@@ -221,9 +225,10 @@ describe("vDSO/vdso_test_correctness", () => {
   });
 });
 
-describe("vDSO/vdso_test_abi", () => {
+describe.each(["host-call", "shared", "virtual"] as const)("vDSO/vdso_test_abi (%s counter)", (counter) => {
   it("each clock reads, and vDSO getres equals the syscall's", async () => {
-    const k = await Kernel.create();
+    const k = await Kernel.create({ counter });
+    onTestFinished(() => k.close());
     for (const c of [CLOCK_REALTIME, CLOCK_BOOTTIME, CLOCK_TAI, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW, CLOCK_MONOTONIC_COARSE, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID]) {
       const sys = k.sysClockGetres(c);
       const v = k.vdso.clockGetres(c);

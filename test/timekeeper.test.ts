@@ -156,7 +156,7 @@ describe("steering", () => {
   it("hrtimer_res and the clock mode are published", async () => {
     const { k } = await virtualKernel();
     expect(k.store.getU32(k.store.time + vdso_time_data.hrtimer_res)).toBe(1);
-    expect(k.store.getU32(k.store.time + vdso_clock.clock_mode)).toBe(vdso_clock_mode.TSC);
+    expect(k.store.getU32(k.store.time + vdso_clock.clock_mode)).toBe(vdso_clock_mode.VIRTUAL);
     expect(KERNEL_HZ).toBe(250n);
   });
 });

@@ -2,7 +2,9 @@
  * Clocksources (kernel/time/clocksource.c): a counter with a known frequency,
  * and the mult/shift that turn its cycles into nanoseconds.
  */
-import { vdso_clock_mode } from "../../assembly/layout.ts";
+import { vdso_arch_data, vdso_clock_mode } from "../../assembly/layout.ts";
+import type { DataStore } from "../datastore.ts";
+import { canShare, spawn, type SpawnedWorker } from "../workers/spawn.ts";
 
 export const U64_MAX = (1n << 64n) - 1n;
 const NSEC_PER_SEC = 1_000_000_000n;
@@ -21,6 +23,14 @@ export interface Clocksource {
   readonly maxCycles: bigint;
   /** The vDSO clock mode readers use for this counter. */
   readonly vdsoClockMode: number;
+  /** Called once the data store exists, before any reading (arch-page counters start here). */
+  attach?(store: DataStore): Promise<void> | void;
+  /** The resolution readers really get, in ns: published as hrtimer_res. Default 1. */
+  resolutionNs?(): number;
+  /** Called on every kernel tick (a counter kept by the tick refreshes here). */
+  onTick?(): void;
+  /** Stops whatever keeps the counter going. */
+  close?(): void;
 }
 
 /** `clocks_calc_mult_shift`: the largest shift whose mult keeps `maxsec` of cycles within 64 bits. */
@@ -84,7 +94,10 @@ export function hostClocksource(): Clocksource {
   return make("performance", 1_000_000_000, () => origin + BigInt(Math.round(performance.now() * 1e6)));
 }
 
-/** A counter that moves only when told to: deterministic time, hours of it in milliseconds. */
+/**
+ * A counter that moves only when told to: deterministic time, hours of it in
+ * milliseconds. Mode VIRTUAL: readers load it from the arch page, no host call.
+ */
 export class VirtualClocksource implements Clocksource {
   readonly name = "virtual";
   readonly mask = U64_MAX;
@@ -92,9 +105,10 @@ export class VirtualClocksource implements Clocksource {
   readonly shift: number;
   readonly maxadj: number;
   readonly maxCycles: bigint;
-  readonly vdsoClockMode = vdso_clock_mode.TSC;
+  readonly vdsoClockMode = vdso_clock_mode.VIRTUAL;
   counter: bigint;
   private fracNs = 0n;
+  private stores: DataStore[] = [];
 
   constructor(readonly freqHz = 1_000_000_000, start = 0n) {
     const p = clocksourceParams(freqHz, this.mask);
@@ -105,6 +119,15 @@ export class VirtualClocksource implements Clocksource {
     this.counter = start;
   }
 
+  attach(store: DataStore): void {
+    this.stores.push(store);
+    this.publish();
+  }
+
+  private publish(): void {
+    for (const s of this.stores) s.storeU64Atomic(s.arch + vdso_arch_data.counter, this.counter);
+  }
+
   read(): bigint {
     return this.counter;
   }
@@ -113,6 +136,7 @@ export class VirtualClocksource implements Clocksource {
   advance(cycles: bigint): void {
     if (cycles < 0n) throw new RangeError("a counter does not go backwards");
     this.counter = (this.counter + cycles) & this.mask;
+    this.publish();
   }
 
   /** Advances by nanoseconds of the counter's own (nominal) time, carrying fractions of a cycle. */
@@ -120,5 +144,85 @@ export class VirtualClocksource implements Clocksource {
     const total = BigInt(ns) * BigInt(this.freqHz) + this.fracNs;
     this.fracNs = total % 1_000_000_000n;
     this.advance(total / 1_000_000_000n);
+  }
+}
+
+/**
+ * Mode SHARED_COUNTER: the host's ns counter copied into the arch page by a
+ * ticker, so a read is one load. On shared memory the ticker is a worker
+ * (`periodNs` 0 spins: ~100 ns resolution, one core busy; otherwise it sleeps
+ * between updates, ~50 us at least). Without shared memory the kernel's own
+ * tick refreshes it. The resolution published is the measured period.
+ */
+export class SharedCounterClocksource implements Clocksource {
+  readonly name = "shared-counter";
+  readonly freqHz = 1_000_000_000;
+  readonly mask = U64_MAX;
+  readonly mult: number;
+  readonly shift: number;
+  readonly maxadj: number;
+  readonly maxCycles: bigint;
+  readonly vdsoClockMode = vdso_clock_mode.SHARED_COUNTER;
+  private store?: DataStore;
+  private worker?: SpawnedWorker;
+  private host = hostClocksource();
+  private lastTick = 0n;
+  private period = 0n;
+
+  constructor(readonly periodNs = 50_000) {
+    const p = clocksourceParams(this.freqHz, this.mask);
+    this.mult = p.mult;
+    this.shift = p.shift;
+    this.maxadj = p.maxadj;
+    this.maxCycles = p.maxCycles;
+  }
+
+  /** Whether a worker keeps the counter (else the kernel's tick does). */
+  get threaded(): boolean {
+    return this.worker !== undefined;
+  }
+
+  async attach(store: DataStore): Promise<void> {
+    this.store = store;
+    this.refresh();
+    const shared = typeof SharedArrayBuffer !== "undefined" && store.memory.buffer instanceof SharedArrayBuffer;
+    if (shared && canShare()) {
+      this.worker = await spawn(new URL("../workers/ticker.js", import.meta.url), {
+        memory: store.memory, arch: store.arch, offsets: { counter: vdso_arch_data.counter, period_ns: vdso_arch_data.period_ns, ticks: vdso_arch_data.ticks, ticker_stop: vdso_arch_data.ticker_stop }, periodNs: this.periodNs,
+      });
+    }
+  }
+
+  onTick(): void {
+    this.refresh();
+  }
+
+  /** In-thread refresh (no worker): the kernel's tick keeps the counter. */
+  refresh(): void {
+    if (!this.store || this.worker) return;
+    const now = this.host.read();
+    if (this.lastTick) this.period = now - this.lastTick;
+    this.lastTick = now;
+    this.store.storeU64Atomic(this.store.arch + vdso_arch_data.counter, now);
+    this.store.storeU64Atomic(this.store.arch + vdso_arch_data.period_ns, this.period);
+  }
+
+  read(): bigint {
+    if (!this.store) return this.host.read();
+    return this.store.loadU64Atomic(this.store.arch + vdso_arch_data.counter);
+  }
+
+  resolutionNs(): number {
+    const p = this.store ? this.store.loadU64Atomic(this.store.arch + vdso_arch_data.period_ns) : 0n;
+    // Before the first measurement, the requested period is the best estimate.
+    const ns = p > 0n ? p : BigInt(Math.max(1, this.periodNs));
+    return Number(ns > 0xffffffffn ? 0xffffffffn : ns);
+  }
+
+  close(): void {
+    if (!this.store) return;
+    this.store.storeU32Atomic(this.store.arch + vdso_arch_data.ticker_stop, 1);
+    this.store.notify(this.store.arch + vdso_arch_data.ticker_stop);
+    this.worker = undefined;
   }
 }

@@ -9,8 +9,9 @@ import {
   CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, EINVAL, ENODEV, LOW_RES_NSEC, MAX_AUX_CLOCKS,
 } from "../../assembly/layout.ts";
 import { DataStore } from "../datastore.ts";
-import { type Build, type ClockResult, type Syscalls, type Timespec, Vdso } from "../wasm.ts";
-import { type Clocksource, hostClocksource } from "./clocksource.ts";
+import { type Build, type ClockResult, sharedMemory, type Syscalls, type Timespec, Vdso } from "../wasm.ts";
+import { canShare } from "../workers/spawn.ts";
+import { type Clocksource, hostClocksource, SharedCounterClocksource, VirtualClocksource } from "./clocksource.ts";
 import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, ADJ_TICK, type Timex, validateTimex } from "./ntp.ts";
 import { RngPage } from "./random.ts";
 import { Timekeeper } from "./timekeeper.ts";
@@ -22,8 +23,23 @@ import { HRTIMER_RES, updateVsyscall, updateVsyscallTz, vdsoTimeUpdateAux } from
 
 export const ERANGE = 34;
 
+/**
+ * How readers get the counter: "host-call" (an import per read: exact, a host
+ * call's cost), "shared" (a word in the arch page kept by a ticker: one load),
+ * "virtual" (a word advanced only by the host). Default: "shared" where shared
+ * memory and workers exist (the fastest, with its resolution published), else
+ * "host-call".
+ */
+export type CounterMode = "host-call" | "shared" | "virtual";
+
 export interface KernelOptions {
-  /** The counter time is read from; default the host's high-resolution counter. */
+  /** The counter mode (ignored when `clocksource` is given). */
+  counter?: CounterMode;
+  /** Ticker period for "shared" in ns; 0 spins (best resolution, one core busy). Default 50 us. */
+  tickerPeriodNs?: number;
+  /** Put the data store in this shared memory, or in a new one if true (needed by other threads' readers). */
+  memory?: WebAssembly.Memory | boolean;
+  /** Any clocksource (e.g. a VirtualClocksource to drive). */
   clocksource?: Clocksource;
   /** CLOCK_REALTIME at start; default the host's wall clock. */
   realtime?: Timespec64;
@@ -76,9 +92,10 @@ export class Kernel {
   private constructor(
     readonly vdso: Vdso,
     readonly cs: Clocksource,
+    store: DataStore,
     realtime: Timespec64,
   ) {
-    this.store = new DataStore(vdso.memory);
+    this.store = store;
     this.core = new Timekeeper(cs);
     this.core.setXtime(realtime);
     // At boot monotonic starts at 0: wall_to_monotonic = -realtime.
@@ -92,18 +109,37 @@ export class Kernel {
   }
 
   static async create(opts: KernelOptions = {}): Promise<Kernel> {
-    const cs = opts.clocksource ?? hostClocksource();
+    const mode = opts.counter ?? (canShare() ? "shared" : "host-call");
+    const cs =
+      opts.clocksource ??
+      (mode === "virtual" ? new VirtualClocksource() : mode === "shared" ? new SharedCounterClocksource(opts.tickerPeriodNs) : hostClocksource());
+    // A ticker worker needs the store in shared memory.
+    const wantShared = opts.memory !== undefined && opts.memory !== false ? opts.memory : mode === "shared" && !opts.clocksource && canShare();
+    const memory = wantShared === true ? sharedMemory() : wantShared || undefined;
     let self: Kernel | undefined;
     const syscalls: Syscalls = {
       clock_gettime: (c) => self!.syscalls.clock_gettime(c),
       clock_getres: (c) => self!.syscalls.clock_getres(c),
       gettimeofday: () => self!.syscalls.gettimeofday(),
     };
-    const vdso = await Vdso.create({ counter: () => cs.read(), syscalls, build: opts.build });
+    const vdso = await Vdso.create({ counter: () => cs.read(), syscalls, build: opts.build, memory });
+    const store = new DataStore(vdso.memory);
+    await cs.attach?.(store);
     const now = Date.now();
     const realtime = opts.realtime ?? { sec: BigInt(Math.floor(now / 1000)), nsec: BigInt(now % 1000) * 1_000_000n };
-    self = new Kernel(vdso, cs, realtime);
+    self = new Kernel(vdso, cs, store, realtime);
     return self;
+  }
+
+  /** The memory holding the data store: hand it to readers in other threads. */
+  get memory(): WebAssembly.Memory {
+    return this.store.memory;
+  }
+
+  /** Stops the tick timer and the counter's ticker. */
+  close(): void {
+    this.stopTicking();
+    this.cs.close?.();
   }
 
   readonly syscalls: Syscalls = new KernelSyscalls(this);
@@ -119,6 +155,7 @@ export class Kernel {
 
   /** The periodic tick: accumulate elapsed time into every timekeeper and publish. */
   tick(): void {
+    this.cs.onTick?.();
     if (this.core.advance("tick")) this.publish();
     this.aux.forEach((a, i) => {
       if (a.valid && a.tk.advance("tick")) this.publishAux(i);
@@ -200,7 +237,7 @@ export class Kernel {
       case CLOCK_TAI:
       case CLOCK_REALTIME_ALARM:
       case CLOCK_BOOTTIME_ALARM:
-        return { sec: 0n, nsec: BigInt(HRTIMER_RES) };
+        return { sec: 0n, nsec: BigInt(this.cs.resolutionNs?.() ?? HRTIMER_RES) };
       case CLOCK_REALTIME_COARSE:
       case CLOCK_MONOTONIC_COARSE:
         return { sec: 0n, nsec: BigInt(LOW_RES_NSEC) };

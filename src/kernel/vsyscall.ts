@@ -61,7 +61,8 @@ export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
     const n = tk.coarseNsec + tk.wallToMonotonic.nsec;
     setBase(store, vc, CLOCK_MONOTONIC_COARSE, tk.xtimeSec + tk.wallToMonotonic.sec + n / NSEC_PER_SEC, n % NSEC_PER_SEC);
   }
-  store.storeU32Atomic(vd + vdso_time_data.hrtimer_res, HRTIMER_RES);
+  // The resolution readers really get: 1 ns, or a shared counter's measured period.
+  store.storeU32Atomic(vd + vdso_time_data.hrtimer_res, tk.cs.resolutionNs?.() ?? HRTIMER_RES);
 
   if (mode !== vdso_clock_mode.NONE) {
     fillClockConfiguration(store, vc, tk.mono, tk.cs.maxCycles);

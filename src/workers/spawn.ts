@@ -1,0 +1,26 @@
+/** One way to start a module worker in Node (worker_threads) and in browsers. */
+export interface SpawnedWorker {
+  terminate(): Promise<unknown> | void;
+}
+
+const isNode = typeof process !== "undefined" && !!process.versions?.node;
+
+/** Can this environment run a worker on shared memory? */
+export function canShare(): boolean {
+  if (typeof SharedArrayBuffer === "undefined") return false;
+  if (isNode) return true;
+  return typeof Worker !== "undefined" && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+}
+
+/** Starts `url` with `data` (Node: workerData; browsers: the first message). The worker never holds the process open. */
+export async function spawn(url: URL, data: unknown): Promise<SpawnedWorker> {
+  if (isNode) {
+    const { Worker: NodeWorker } = await import("node:worker_threads");
+    const w = new NodeWorker(url, { workerData: data });
+    w.unref();
+    return w;
+  }
+  const w = new Worker(url, { type: "module" });
+  w.postMessage(data);
+  return w;
+}
