@@ -16,11 +16,15 @@ export const SEQ_TIMENS: i64 = -1;
 /** `seq` stayed odd for SPIN_LIMIT spins. */
 export const SEQ_STUCK: i64 = -2;
 
+// The torn-read harness's negative control is built with `--use VDSO_NO_SEQLOCK=1`:
+// readers then neither wait for an even seq nor retry. Production builds never define it.
+
 /** Waits for an even `seq` and returns it; odd seq on a namespace page returns SEQ_TIMENS. */
 export function read_begin_timens(vc: usize): i64 {
   let spins: u32 = 0;
   let seq: u32;
   while ((seq = atomic.load<u32>(vc + vdso_clock.seq)) & 1) {
+    if (isDefined(VDSO_NO_SEQLOCK)) break;
     // Only an odd seq is checked for TIMENS, so ordinary readers pay nothing.
     if (load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS) return SEQ_TIMENS;
     if (++spins > SPIN_LIMIT) return SEQ_STUCK;
@@ -33,6 +37,7 @@ export function read_begin(vc: usize): i64 {
   let spins: u32 = 0;
   let seq: u32;
   while ((seq = atomic.load<u32>(vc + vdso_clock.seq)) & 1) {
+    if (isDefined(VDSO_NO_SEQLOCK)) break;
     if (++spins > SPIN_LIMIT) return SEQ_STUCK;
   }
   return <i64>seq;
@@ -41,5 +46,6 @@ export function read_begin(vc: usize): i64 {
 /** `vdso_read_retry`: true if a writer ran since `read_begin` returned `seq`. */
 @inline
 export function read_retry(vc: usize, seq: i64): bool {
+  if (isDefined(VDSO_NO_SEQLOCK)) return false;
   return <i64>atomic.load<u32>(vc + vdso_clock.seq) != seq;
 }

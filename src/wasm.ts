@@ -70,7 +70,7 @@ async function wasmModule(build: Build): Promise<WebAssembly.Module> {
 const modules = new Map<Build, Promise<WebAssembly.Module>>();
 
 /** Takes the next free reader slot of a memory (slot 0 is the counter). */
-function allocSlot(memory: WebAssembly.Memory): number {
+export function allocSlot(memory: WebAssembly.Memory): number {
   const idx = Atomics.add(new Int32Array(memory.buffer, READER_SLOTS, 1), 0, 1) + 1;
   if (idx >= MAX_READER_SLOTS) throw new RangeError(`wasm-vdso: more than ${MAX_READER_SLOTS - 1} readers on one memory`);
   return READER_SLOTS + idx * READER_SLOT_SIZE;
