@@ -21,6 +21,7 @@ declare function rdtsc(): u64;
 export const S64_MAX: u64 = 0x7fffffffffffffff;
 export const U64_MAX: u64 = 0xffffffffffffffff;
 
+@inline
 export function get_hw_counter(mode: i32): u64 {
   if (mode == vdso_clock_mode.TSC) return rdtsc() & S64_MAX;
   if (mode == vdso_clock_mode.SHARED_COUNTER || mode == vdso_clock_mode.VIRTUAL) {

@@ -28,7 +28,7 @@ import {
   vdso_timestamp,
 } from "./layout";
 import { div_rem, iter_div_u64_rem, mul_u64_u32_add_u64_shr } from "./math";
-import { read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS, SPIN_LIMIT } from "./seqlock";
+import { read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS } from "./seqlock";
 import { cycles_ok, get_hw_counter, S64_MAX } from "./counter";
 import { slot, user_ok, vd_real, vd_time } from "./view";
 
@@ -46,8 +46,14 @@ const BIT62: u64 = 1 << 62;
 let t_sec: u64 = 0;
 let t_ns: u64 = 0;
 
-/** x86 `vdso_calc_ns`: shifted nanoseconds since `cycle_last`, added to `base`, shifted once. */
+/** x86 `vdso_calc_ns`, exported as is for the property test. */
 export function vdso_calc_ns(vc: usize, cycles: u64, base: u64): u64 {
+  return calc_ns(vc, cycles, base);
+}
+
+/** x86 `vdso_calc_ns`: shifted nanoseconds since `cycle_last`, added to `base`, shifted once. */
+@inline
+function calc_ns(vc: usize, cycles: u64, base: u64): u64 {
   const delta = cycles - load<u64>(vc + vdso_clock.cycle_last);
   const mult = load<u32>(vc + vdso_clock.mult);
   const shift = load<u32>(vc + vdso_clock.shift);
@@ -60,17 +66,24 @@ export function vdso_calc_ns(vc: usize, cycles: u64, base: u64): u64 {
 }
 
 /** `vdso_get_timestamp`: reads the counter and `basetime[idx]` into t_sec/t_ns. */
+@inline
 function get_timestamp(vc: usize, idx: i32): bool {
   const cycles = get_hw_counter(load<i32>(vc + vdso_clock.clock_mode));
   if (!cycles_ok(cycles)) return false;
   const bt = vc + vdso_clock.basetime + idx * vdso_timestamp.SIZE;
-  t_ns = vdso_calc_ns(vc, cycles, load<u64>(bt + vdso_timestamp.nsec));
+  t_ns = calc_ns(vc, cycles, load<u64>(bt + vdso_timestamp.nsec));
   t_sec = load<u64>(bt + vdso_timestamp.sec);
   return true;
 }
 
 /** `vdso_set_timespec`. The division runs after the seqlock loop, so a torn read cannot make it long. */
+@inline
 function set_timespec(ts: usize, sec: u64, ns: u64): void {
+  if (ns < <u64>NSEC_PER_SEC) {
+    store<u64>(ts, sec);
+    store<u64>(ts, ns, 8);
+    return;
+  }
   const q = iter_div_u64_rem(ns, NSEC_PER_SEC);
   store<u64>(ts, sec + <u64>q);
   store<u64>(ts, div_rem, 8);
@@ -87,10 +100,9 @@ function do_hres_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool {
   if (vd_real == <usize>NO_PAGE) return false;
   const vc = vd_real + (vcns - vdns);
   const offs = ns_offset(vcns, clock);
-  let tries: u32 = 0;
   let seq: i64;
   do {
-    if (++tries > SPIN_LIMIT || (seq = read_begin(vc)) == SEQ_STUCK) return false;
+    if ((seq = read_begin(vc)) == SEQ_STUCK) return false;
     if (!get_timestamp(vc, clock)) return false;
   } while (read_retry(vc, seq));
   const sec = t_sec + load<u64>(offs + vdso_timestamp.sec);
@@ -100,11 +112,10 @@ function do_hres_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool {
 }
 
 /** `do_hres`: REALTIME, MONOTONIC, BOOTTIME, TAI from clock_data[0]; MONOTONIC_RAW from [1]. */
+@inline
 function do_hres(vd: usize, vc: usize, clock: i32, ts: usize): bool {
-  let tries: u32 = 0;
   let seq: i64;
   do {
-    if (++tries > SPIN_LIMIT) return false;
     seq = read_begin_timens(vc);
     if (seq == SEQ_TIMENS) return do_hres_timens(vd, vc, clock, ts);
     if (seq == SEQ_STUCK) return false;
@@ -119,11 +130,10 @@ function do_coarse_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool
   if (vd_real == <usize>NO_PAGE) return false;
   const vc = vd_real + (vcns - vdns);
   const bt = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
-  let tries: u32 = 0;
   let seq: i64;
   let sec: u64, ns: u64;
   do {
-    if (++tries > SPIN_LIMIT || (seq = read_begin(vc)) == SEQ_STUCK) return false;
+    if ((seq = read_begin(vc)) == SEQ_STUCK) return false;
     sec = load<u64>(bt + vdso_timestamp.sec);
     ns = load<u64>(bt + vdso_timestamp.nsec);
   } while (read_retry(vc, seq));
@@ -133,13 +143,12 @@ function do_coarse_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool
 }
 
 /** `do_coarse`: the time of the last tick, copied as stored (no counter, no normalisation). */
+@inline
 function do_coarse(vd: usize, vc: usize, clock: i32, ts: usize): bool {
   const bt = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
-  let tries: u32 = 0;
   let seq: i64;
   let sec: u64, ns: u64;
   do {
-    if (++tries > SPIN_LIMIT) return false;
     seq = read_begin_timens(vc);
     if (seq == SEQ_TIMENS) return do_coarse_timens(vd, vc, clock, ts);
     if (seq == SEQ_STUCK) return false;
@@ -152,13 +161,12 @@ function do_coarse(vd: usize, vc: usize, clock: i32, ts: usize): bool {
 }
 
 /** `do_aux`: an auxiliary clock; a namespace page redirects to the real page, with no offset. */
+@inline
 function do_aux(vd: usize, clock: i32, ts: usize): bool {
   const idx = clock - CLOCK_AUX;
   let vc = vd + vdso_time_data.aux_clock_data + idx * vdso_clock.SIZE;
-  let tries: u32 = 0;
   let seq: i64;
   do {
-    if (++tries > SPIN_LIMIT) return false;
     seq = read_begin_timens(vc);
     if (seq == SEQ_TIMENS) {
       // Redirect once; a real page that claims to be a namespace page is broken.
@@ -176,7 +184,12 @@ function do_aux(vd: usize, clock: i32, ts: usize): bool {
   return true;
 }
 
-/** `__cvdso_clock_gettime_data`: dispatch by clock family, false = take the syscall. */
+/**
+ * `__cvdso_clock_gettime_data`: dispatch by clock family, false = take the
+ * syscall. Everything on the fast path is inlined, as the kernel's
+ * __always_inline does; only the namespace paths are calls.
+ */
+@inline
 export function clock_gettime_data(vd: usize, clock: i32, ts: usize): bool {
   // Negative ids are huge as u32, so one comparison rejects both.
   if (<u32>clock > <u32>CLOCK_AUX_LAST) return false;
@@ -192,6 +205,12 @@ export function clock_gettime_data(vd: usize, clock: i32, ts: usize): bool {
 /** `clock_gettime(clock, ts)`: 0, or the syscall's answer. */
 export function clock_gettime(clock: i32, ts: usize): i32 {
   if (!user_ok(ts, TIMESPEC_SIZE)) return -EFAULT;
+  return gettime_checked(clock, ts);
+}
+
+/** clock_gettime for a result pointer already known good (the slot). */
+@inline
+function gettime_checked(clock: i32, ts: usize): i32 {
   if (clock_gettime_data(vd_time, clock, ts)) return 0;
   return sys_clock_gettime(clock, ts);
 }
@@ -261,7 +280,8 @@ export function time(t: usize): i64 {
 /** A reading as one i64 of nanoseconds (a BigInt in JS), or a negated errno. */
 export function clock_gettime_ns(clock: i32): i64 {
   const ts = slot;
-  const ret = clock_gettime(clock, ts);
+  if (ts == 0) return -EFAULT; // no slot set: nowhere to put the result
+  const ret = gettime_checked(clock, ts);
   if (ret != 0) return ret;
   return load<i64>(ts) * NSEC_PER_SEC + load<i64>(ts, 8);
 }
@@ -272,7 +292,8 @@ export function clock_gettime_ns(clock: i32): i64 {
  */
 export function clock_gettime_f64(clock: i32): f64 {
   const ts = slot;
-  const ret = clock_gettime(clock, ts);
+  if (ts == 0) return -EFAULT;
+  const ret = gettime_checked(clock, ts);
   if (ret != 0) return <f64>ret;
   return <f64>load<i64>(ts) * <f64>NSEC_PER_SEC + <f64>load<i64>(ts, 8);
 }
@@ -280,9 +301,10 @@ export function clock_gettime_f64(clock: i32): f64 {
 /** `n` reads of `clock` in a wasm loop (for measuring); returns the last nsec, or an errno. */
 export function read_loop(clock: i32, n: i32): i64 {
   const ts = slot;
+  if (ts == 0) return -EFAULT;
   let acc: i64 = 0;
   for (let i = 0; i < n; i++) {
-    const ret = clock_gettime(clock, ts);
+    const ret = gettime_checked(clock, ts);
     if (ret != 0) return ret;
     acc = load<i64>(ts, 8);
   }

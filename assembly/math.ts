@@ -32,6 +32,7 @@ export let div_rem: u64 = 0;
  * Past a few rounds we divide: same quotient (mod 2^32) and remainder, but a
  * wild counter cannot make the reader spin for seconds.
  */
+@inline
 export function iter_div_u64_rem(ns: u64, divisor: u64): u32 {
   let q: u32 = 0;
   while (ns >= divisor && q < 4) {

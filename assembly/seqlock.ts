@@ -20,6 +20,7 @@ export const SEQ_STUCK: i64 = -2;
 // readers then neither wait for an even seq nor retry. Production builds never define it.
 
 /** Waits for an even `seq` and returns it; odd seq on a namespace page returns SEQ_TIMENS. */
+@inline
 export function read_begin_timens(vc: usize): i64 {
   let spins: u32 = 0;
   let seq: u32;
@@ -33,6 +34,7 @@ export function read_begin_timens(vc: usize): i64 {
 }
 
 /** `vdso_read_begin`: waits for an even `seq` (no namespace escape). */
+@inline
 export function read_begin(vc: usize): i64 {
   let spins: u32 = 0;
   let seq: u32;

@@ -38,6 +38,7 @@ export function bind(time: usize, real: usize, rng: usize, arch: usize, pvclock:
 }
 
 /** A result pointer must lie outside the store and inside memory (else -EFAULT). */
+@inline
 export function user_ok(p: usize, size: usize): bool {
   return p >= <usize>STORE_END && p + size <= (<usize>memory.size() << 16) && p + size > p;
 }

@@ -9,3 +9,7 @@ export type { Timespec64 } from "./kernel/time.ts";
 export { Replay, checkRecords, type ClockAnswer } from "./replay.ts";
 export { parseSnapshot, SnapshotError, type Snapshot } from "./snapshot.ts";
 export * as layout from "../assembly/layout.ts";
+export { KernelWorker } from "./kernel/worker.ts";
+export { createReader } from "./reader.ts";
+export { SharedCounterClocksource } from "./kernel/clocksource.ts";
+export { sharedMemory } from "./wasm.ts";

@@ -112,7 +112,7 @@ export class Vdso {
     const imports = {
       env: {
         ...(opts.memory ? { memory: opts.memory } : {}),
-        rdtsc: () => self!.counter(),
+        rdtsc: () => self!.counter(), // replay swaps `counter`; one closure, no BigInt arithmetic
         sys_clock_gettime: (clock: number, ts: number) => self!.sysClock(self!.syscalls.clock_gettime(clock), ts),
         sys_clock_getres: (clock: number, res: number) => self!.sysClock(self!.syscalls.clock_getres(clock), res),
         sys_gettimeofday: (tv: number, tz: number) => self!.sysGettimeofday(tv, tz),

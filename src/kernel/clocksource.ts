@@ -81,13 +81,14 @@ export function clocksourceParams(freqHz: number, mask: bigint) {
 function make(name: string, freqHz: number, read: () => bigint, mask = U64_MAX): Clocksource {
   if (!Number.isInteger(freqHz) || freqHz <= 0) throw new RangeError(`clocksource ${name}: frequency ${freqHz} Hz`);
   const p = clocksourceParams(freqHz, mask);
-  return { name, read: () => read() & mask, freqHz, mask, ...p, vdsoClockMode: vdso_clock_mode.TSC };
+  // A full 64-bit mask is a no-op: skip it, a BigInt & allocates on every read.
+  return { name, read: mask === U64_MAX ? read : () => read() & mask, freqHz, mask, ...p, vdsoClockMode: vdso_clock_mode.TSC };
 }
 
 /** The host's high-resolution counter in nanoseconds (Node `hrtime`, else `performance`). */
 export function hostClocksource(): Clocksource {
   if (typeof process !== "undefined" && typeof process.hrtime?.bigint === "function") {
-    return make("hrtime", 1_000_000_000, () => process.hrtime.bigint());
+    return make("hrtime", 1_000_000_000, process.hrtime.bigint);
   }
   // Whole milliseconds of the origin and the fraction separately: one f64 would lose ns.
   const origin = BigInt(Math.round(performance.timeOrigin * 1e3)) * 1000n;

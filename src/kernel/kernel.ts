@@ -122,7 +122,7 @@ export class Kernel {
       clock_getres: (c) => self!.syscalls.clock_getres(c),
       gettimeofday: () => self!.syscalls.gettimeofday(),
     };
-    const vdso = await Vdso.create({ counter: () => cs.read(), syscalls, build: opts.build, memory });
+    const vdso = await Vdso.create({ counter: cs.read.bind(cs), syscalls, build: opts.build, memory });
     const store = new DataStore(vdso.memory);
     await cs.attach?.(store);
     const now = Date.now();

@@ -1,5 +1,8 @@
 /** One way to start a module worker in Node (worker_threads) and in browsers. */
 export interface SpawnedWorker {
+  postMessage(msg: unknown): void;
+  onMessage(cb: (msg: unknown) => void): void;
+  onError(cb: (err: unknown) => void): void;
   terminate(): Promise<unknown> | void;
 }
 
@@ -18,9 +21,19 @@ export async function spawn(url: URL, data: unknown): Promise<SpawnedWorker> {
     const { Worker: NodeWorker } = await import("node:worker_threads");
     const w = new NodeWorker(url, { workerData: data });
     w.unref();
-    return w;
+    return {
+      postMessage: (m) => w.postMessage(m),
+      onMessage: (cb) => w.on("message", cb),
+      onError: (cb) => w.on("error", cb),
+      terminate: () => w.terminate(),
+    };
   }
   const w = new Worker(url, { type: "module" });
   w.postMessage(data);
-  return w;
+  return {
+    postMessage: (m) => w.postMessage(m),
+    onMessage: (cb) => w.addEventListener("message", (e) => cb(e.data)),
+    onError: (cb) => w.addEventListener("error", cb),
+    terminate: () => w.terminate(),
+  };
 }

@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: every way to read time, measured in one run, each row with
+ * its ratio to node:wasi clock_time_get from the same run. Prints a markdown
+ * table and writes JSON (with machine info) to bench/results/.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { WASI } from "node:wasi";
+import { Worker } from "node:worker_threads";
+import { WASI as ShimWASI } from "@bjorn3/browser_wasi_shim";
+import { Bench } from "tinybench";
+import { CLOCK_AUX, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME, MAX_AUX_CLOCKS } from "../assembly/layout.ts";
+import { type CounterMode, Kernel } from "../src/kernel/kernel.ts";
+import { VirtualClocksource } from "../src/kernel/clocksource.ts";
+import { allocSlot } from "../src/wasm.ts";
+import { tsReader } from "./ts-reader.ts";
+
+const N = 1000; // reads per task in every wasm loop row
+const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 400);
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+interface Row {
+  name: string;
+  group: string;
+  ns: number; // per read
+  note?: string;
+  ratio?: number;
+}
+const rows: Row[] = [];
+const bench = new Bench({ time: TIME_MS, warmupTime: 100 });
+const meta = new Map<string, { group: string; per: number; note?: string }>();
+function add(group: string, name: string, fn: () => unknown, per = 1, note?: string) {
+  meta.set(name, { group, per, note });
+  bench.add(name, fn);
+}
+const check = (v: bigint | number, what: string) => {
+  if (v < 0) throw new Error(`${what} failed: ${v}`);
+};
+
+// ---- kernels in each counter mode ----
+const kernels: Partial<Record<CounterMode, { k: Kernel; ns: Kernel }>> = {};
+for (const mode of ["host-call", "shared", "virtual"] as const) {
+  const k = await Kernel.create({ counter: mode, tickerPeriodNs: 50_000 });
+  k.auxClockEnable(0, true);
+  const nsK = await Kernel.create({ counter: mode, tickerPeriodNs: 50_000 });
+  const ns = nsK.createTimeNamespace({ monotonic: { sec: 1000n, nsec: 0n }, boottime: { sec: 2000n, nsec: 0n } });
+  if (typeof ns === "number") throw new Error(`namespace: ${ns}`);
+  nsK.enter(ns);
+  k.startTicking(250);
+  nsK.startTicking(250);
+  kernels[mode] = { k, ns: nsK };
+}
+await new Promise((r) => setTimeout(r, 300)); // tickers measure their period
+for (const mode of ["host-call", "shared", "virtual"] as const) {
+  const { k, ns } = kernels[mode]!;
+  const res = k.vdso.clockGetres(CLOCK_MONOTONIC).ts!.nsec;
+  const note = `resolution ${res} ns (clock_getres)`;
+  add(`wasm loop, ${mode}`, `wasm ${mode}: MONOTONIC`, () => check(k.vdso.exports.read_loop(CLOCK_MONOTONIC, N), "read"), N, note);
+  add(`wasm loop, ${mode}`, `wasm ${mode}: REALTIME`, () => check(k.vdso.exports.read_loop(CLOCK_REALTIME, N), "read"), N);
+  add(`wasm loop, ${mode}`, `wasm ${mode}: MONOTONIC_COARSE`, () => check(k.vdso.exports.read_loop(CLOCK_MONOTONIC_COARSE, N), "read"), N);
+  add(`wasm loop, ${mode}`, `wasm ${mode}: CLOCK_AUX`, () => check(k.vdso.exports.read_loop(CLOCK_AUX, N), "read"), N);
+  add(`wasm loop, ${mode}`, `wasm ${mode}: MONOTONIC in a time namespace`, () => check(ns.vdso.exports.read_loop(CLOCK_MONOTONIC, N), "read"), N);
+}
+
+// ---- from JS ----
+const shared = kernels.shared!.k;
+const hostCall = kernels["host-call"]!.k;
+// JS rows loop N times inside the task too, so tinybench's own per-call timing is amortised.
+const jsLoop = (f: () => number | bigint) => () => {
+  let acc = 0;
+  for (let i = 0; i < N; i++) acc += Number(f()) & 1;
+  return acc;
+};
+const sv = shared.vdso;
+const hv = hostCall.vdso;
+add("from JS", "JS -> wasm, shared: number (clock_gettime_f64)", jsLoop(() => sv.nowF64(CLOCK_MONOTONIC)), N);
+add("from JS", "JS -> wasm, shared: BigInt (clock_gettime_ns)", jsLoop(() => sv.nowNs(CLOCK_MONOTONIC)), N);
+add("from JS", "JS -> wasm, host-call: number", jsLoop(() => hv.nowF64(CLOCK_MONOTONIC)), N);
+const ts = tsReader(shared.memory, shared.store.time, shared.store.arch);
+add("from JS", "plain TypeScript reader, shared (BigInt)", jsLoop(() => ts(CLOCK_MONOTONIC)), N);
+add("host clocks", "performance.now()", jsLoop(() => performance.now()), N);
+add("host clocks", "Date.now()", jsLoop(() => Date.now()), N);
+add("host clocks", "process.hrtime.bigint()", jsLoop(() => process.hrtime.bigint()), N);
+
+// ---- other wasm time providers, called from the same kind of wasm loop ----
+const benchModule = new WebAssembly.Module(readFileSync(join(root, "build/bench.wasm")));
+const hostEnv = { counter: () => process.hrtime.bigint(), nop: () => 0n };
+const nodeWasi = new WASI({ version: "preview1" });
+const nodeInst = new WebAssembly.Instance(benchModule, { wasi_snapshot_preview1: nodeWasi.wasiImport, env: hostEnv });
+nodeWasi.initialize(nodeInst);
+const shim = new ShimWASI([], [], []);
+const shimInst = new WebAssembly.Instance(benchModule, { wasi_snapshot_preview1: shim.wasiImport, env: hostEnv });
+shim.initialize(shimInst as unknown as { exports: { memory: WebAssembly.Memory; _initialize?: () => unknown } });
+type Loops = { wasi_loop(n: number, id: number): bigint; counter_loop(n: number): bigint; nop_loop(n: number): bigint };
+const nl = nodeInst.exports as unknown as Loops;
+const sl = shimInst.exports as unknown as Loops;
+const WASI_MONOTONIC = 1;
+add("wasi", "node:wasi clock_time_get(MONOTONIC)", () => check(nl.wasi_loop(N, WASI_MONOTONIC), "node:wasi"), N);
+add("wasi", "browser_wasi_shim clock_time_get(MONOTONIC)", () => check(sl.wasi_loop(N, WASI_MONOTONIC), "shim"), N);
+add("imports", "bare import () => 0n", () => nl.nop_loop(N), N);
+add("imports", "host counter import (process.hrtime.bigint)", () => nl.counter_loop(N), N, "what host-call mode wraps");
+
+// ---- the writer ----
+const vcs = new VirtualClocksource();
+const writer = await Kernel.create({ clocksource: vcs });
+for (let i = 0; i < MAX_AUX_CLOCKS; i++) writer.auxClockEnable(i, true);
+add("writer", "one timekeeper update (core + 8 aux clocks)", () => {
+  vcs.advanceNs(4_000_000);
+  writer.tick();
+});
+
+await bench.run();
+for (const task of bench.tasks) {
+  const m = meta.get(task.name)!;
+  if (task.result.state !== "completed") throw new Error(`${task.name}: ${task.result.state}`);
+  rows.push({ name: task.name, group: m.group, ns: (task.result.period * 1e6) / m.per, note: m.note });
+}
+
+// ---- C, through the real vDSO ----
+try {
+  const dir = mkdtempSync(join(tmpdir(), "wasm-vdso-bench-"));
+  execFileSync("cc", ["-O2", "-o", join(dir, "clock"), join(root, "bench/c/clock_gettime.c")], { stdio: "pipe" });
+  const out = execFileSync(join(dir, "clock"), ["20000000"], { encoding: "utf8" });
+  rows.push({ name: "C clock_gettime(MONOTONIC), real vDSO", group: "native", ns: Number(out.split(" ")[0]) });
+} catch (e) {
+  console.log(`(C row skipped: no working C compiler: ${(e as Error).message.split("\n")[0]})`);
+}
+
+// ---- aggregate throughput: reader workers on the shared store, writer ticking at 1 kHz ----
+async function aggregate(readers: number, ms = 1000): Promise<number> {
+  const k = await Kernel.create({ counter: "shared", tickerPeriodNs: 50_000 });
+  k.startTicking(1000);
+  const status = new SharedArrayBuffer(readers * 8 + 8);
+  const counts = new BigInt64Array(status, 0, readers);
+  const flags = new Int32Array(status, status.byteLength - 8, 2);
+  const workers = Array.from({ length: readers }, (_, idx) => new Worker(new URL("./read-worker.js", import.meta.url), {
+    workerData: { memory: k.memory, wasmPath: join(root, "build/shared.wasm"), view: k.store.rootView(), slot: allocSlot(k.memory), clock: CLOCK_MONOTONIC, status, idx },
+  }));
+  const exits = workers.map((w) => new Promise((r) => w.on("exit", r)));
+  await new Promise((r) => setTimeout(r, 200)); // workers compiled and waiting
+  Atomics.store(flags, 0, 1);
+  Atomics.notify(flags, 0);
+  const t0 = performance.now();
+  const c0 = counts.reduce((a, b) => a + b, 0n);
+  await new Promise((r) => setTimeout(r, ms));
+  const c1 = counts.reduce((a, b) => a + b, 0n);
+  const dt = (performance.now() - t0) / 1000;
+  Atomics.store(flags, 1, 1);
+  await Promise.all(exits);
+  k.close();
+  return Number(c1 - c0) / dt;
+}
+const throughput: Record<number, number> = {};
+for (const n of [1, 2, 4, 8]) throughput[n] = await aggregate(n);
+
+for (const mode of Object.values(kernels)) {
+  mode!.k.close();
+  mode!.ns.close();
+}
+writer.close();
+
+// ---- report ----
+const base = rows.find((r) => r.name.startsWith("node:wasi"))!.ns;
+for (const r of rows) r.ratio = r.ns / base;
+const fmt = (x: number, d = 2) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(d));
+const lines = [
+  `| row | ns per read | × node:wasi | note |`,
+  `| --- | ---: | ---: | --- |`,
+  ...rows.map((r) => `| ${r.name} | ${fmt(r.ns)} | ${fmt(r.ratio!, 3)} | ${r.note ?? ""} |`),
+  ``,
+  `| reader workers (writer ticking at 1 kHz) | reads per second, all readers |`,
+  `| ---: | ---: |`,
+  ...Object.entries(throughput).map(([n, rps]) => `| ${n} | ${(rps / 1e6).toFixed(1)} M |`),
+];
+const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${process.platform} ${process.arch}` };
+console.log(`\nwasm-vdso bench, ${new Date().toISOString()}, ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${N} reads per wasm-loop task\n`);
+console.log(lines.join("\n"));
+mkdirSync(join(root, "bench/results"), { recursive: true });
+const file = join(root, "bench/results", `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, readsPerTask: N, timeMs: TIME_MS, rows, throughput, baseline: "node:wasi clock_time_get(MONOTONIC)" }, null, 2));
+console.log(`\nJSON: ${file}`);
+process.exit(0);
