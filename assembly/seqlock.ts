@@ -7,10 +7,12 @@
 import { vdso_clock, vdso_clock_mode } from "./layout";
 
 /**
- * The kernel's writer cannot die holding the lock; ours can (a crashed worker),
- * so after this many spins a reader gives up and takes the syscall.
+ * The kernel's writer cannot die holding the lock (it runs with interrupts
+ * off); ours can be preempted, or die with its worker. After this many spins
+ * (~0.1-0.3 s here, far longer than any preemption) a reader gives up and
+ * takes the syscall.
  */
-export const SPIN_LIMIT: u32 = 1 << 22;
+export const SPIN_LIMIT: u32 = 1 << 27;
 /** `read_begin_timens` found the time-namespace page (odd seq, mode TIMENS). */
 export const SEQ_TIMENS: i64 = -1;
 /** `seq` stayed odd for SPIN_LIMIT spins. */
