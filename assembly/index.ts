@@ -5,3 +5,7 @@ export { mul_u64_u32_add_u64_shr } from "./math";
 // The layout as the wasm sees it, so a test can hold it equal to the host's.
 export { vdso_clock, vdso_time_data, vdso_rng_data, vdso_timestamp, vdso_pages, vdso_clock_mode, vdso_arch_data } from "./layout";
 export { STORE_START, STORE_END, READER_SLOTS, READER_SLOT_SIZE, MAX_READER_SLOTS, DATA_START, VDSO_HRES, VDSO_COARSE, VDSO_RAW, VDSO_AUX, LOW_RES_NSEC } from "./layout";
+export { vgetrandom } from "./getrandom";
+export { chacha20_block, chacha20_blocks } from "./chacha";
+export { wasi_clock_time_get, wasi_clock_res_get, wasi_random_get } from "./wasi";
+export { reader_slot, vgetrandom_state, vgetrandom_opaque_params } from "./layout";

@@ -134,6 +134,38 @@ export enum vdso_arch_data {
   ticker_stop = ticks + 8,
 }
 
+/** `struct vgetrandom_state` (144 bytes on x86_64). */
+export enum vgetrandom_state {
+  /** batch[96] then key[32]: one 128-byte union refilled by two ChaCha blocks. */
+  batch_key = 0,
+  batch = 0,
+  BATCH_SIZE = 96,
+  key = 96,
+  KEY_SIZE = 32,
+  generation = 128,
+  pos = 136,
+  in_use = 137,
+  SIZE = 144,
+}
+
+/** `struct vgetrandom_opaque_params`, the answer to the parameters query. */
+export enum vgetrandom_opaque_params {
+  size_of_opaque_state = 0,
+  mmap_prot = 4,
+  mmap_flags = 8,
+  reserved = 12,
+  SIZE = 64,
+}
+/** PROT_READ | PROT_WRITE, and MAP_DROPPABLE | MAP_ANONYMOUS (the live kernel's answer). */
+export const VGETRANDOM_MMAP_PROT = 0x3;
+export const VGETRANDOM_MMAP_FLAGS = 0x28;
+export const GRND_NONBLOCK = 1;
+export const GRND_RANDOM = 2;
+export const GRND_INSECURE = 4;
+/** `MAX_RW_COUNT` = INT_MAX & PAGE_MASK. */
+export const MAX_RW_COUNT = 0x7ffff000;
+export const CHACHA_BLOCK_SIZE = 64;
+
 /** `struct pvclock_vcpu_time_info`, at the start of the pvclock page. */
 export enum pvclock_vcpu_time_info {
   version = 0,
@@ -170,13 +202,24 @@ export const STORE_END = 1048576;
 /** A view's page that is not mapped (touching it would be SIGBUS). */
 export const NO_PAGE = -1;
 /**
- * After the store: one 64-byte result slot per reader instance, so that
- * readers sharing one memory never share a result buffer. Slot 0 holds the
- * allocation counter.
+ * After the store: one slot per reader instance, so that readers sharing one
+ * memory never share a buffer (a result, a getrandom state). Slot 0 holds the
+ * allocation counter. Slots are 512 bytes, so none straddles a page.
  */
 export const READER_SLOTS = STORE_END;
-export const READER_SLOT_SIZE = 64;
+export const READER_SLOT_SIZE = 512;
 export const MAX_READER_SLOTS = 1024;
+
+/** Inside a reader slot. */
+export enum reader_slot {
+  /** The last result (a timespec, a WASI timestamp). */
+  result = 0,
+  /** This reader's `struct vgetrandom_state`. */
+  getrandom_state = 64,
+  /** Bytes of random_get on their way to another memory. */
+  chunk = 256,
+  CHUNK_SIZE = 512 - 256,
+}
 /** Where AssemblyScript's static data begins (asconfig `memoryBase`; a test holds them equal). */
 export const DATA_START = READER_SLOTS + MAX_READER_SLOTS * READER_SLOT_SIZE;
 

@@ -3,7 +3,7 @@
  * reader's view and answers the module's imports (the counter and the
  * syscalls). Everything else in src/ talks to the wasm through this file.
  */
-import { MAX_READER_SLOTS, NO_PAGE, READER_SLOT_SIZE, READER_SLOTS, TIMEVAL_SIZE, vdso_pages } from "../assembly/layout.ts";
+import { MAX_READER_SLOTS, NO_PAGE, reader_slot, READER_SLOT_SIZE, READER_SLOTS, TIMEVAL_SIZE, vdso_pages } from "../assembly/layout.ts";
 
 /** A `struct timespec`. `sec` is s64, kept as a BigInt so no digit is lost. */
 export interface Timespec {
@@ -49,6 +49,12 @@ interface Exports {
   clock_gettime_ns(clock: number): bigint;
   clock_gettime_f64(clock: number): number;
   read_loop(clock: number, n: number): bigint;
+  vgetrandom(buf: number, len: number, flags: number, state: number, opaqueLen: number): bigint;
+  chacha20_block(out: number, key: number, w12: number, w13: number, w14: number, w15: number): void;
+  chacha20_blocks(dst: number, key: number, counter: number, nblocks: number): void;
+  wasi_clock_time_get(id: number, precision: bigint, out: number): number;
+  wasi_clock_res_get(id: number, out: number): number;
+  wasi_random_get(buf: number, len: number): number;
   [name: string]: unknown;
 }
 
@@ -78,7 +84,7 @@ export function allocSlot(memory: WebAssembly.Memory): number {
 
 /** A shared memory sized for the data store and readers' slots (needs cross-origin isolation in browsers). */
 export function sharedMemory(): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: 18, maximum: 64, shared: true });
+  return new WebAssembly.Memory({ initial: 25, maximum: 64, shared: true });
 }
 
 /** A wasm vDSO instance. */
@@ -116,6 +122,7 @@ export class Vdso {
         sys_clock_gettime: (clock: number, ts: number) => self!.sysClock(self!.syscalls.clock_gettime(clock), ts),
         sys_clock_getres: (clock: number, res: number) => self!.sysClock(self!.syscalls.clock_getres(clock), res),
         sys_gettimeofday: (tv: number, tz: number) => self!.sysGettimeofday(tv, tz),
+        sys_getrandom: (buf: number, len: number, _flags: number) => self!.sysGetrandom(buf, len),
         abort: (_msg: number, _file: number, line: number, col: number) => {
           throw new Error(`wasm-vdso: abort at ${line}:${col}`);
         },
@@ -209,6 +216,39 @@ export class Vdso {
       d.setInt32(tz + 4, r.dsttime, true);
     }
     return 0;
+  }
+
+  /** Host random calls made (key fetches and fallbacks): a vDSO getrandom makes one per generation. */
+  hostRandomCalls = 0;
+  hostRandomBytes = 0;
+
+  /**
+   * The getrandom syscall: the host's secure source. Web Crypto refuses views
+   * of shared memory, so the bytes go through a private buffer.
+   */
+  private sysGetrandom(buf: number, len: number): bigint {
+    this.hostRandomCalls++;
+    this.hostRandomBytes += len;
+    const tmp = new Uint8Array(Math.min(len, 65536));
+    for (let off = 0; off < len; off += tmp.length) {
+      const n = Math.min(tmp.length, len - off);
+      crypto.getRandomValues(tmp.subarray(0, n));
+      new Uint8Array(this.memory.buffer, buf + off, n).set(tmp.subarray(0, n));
+    }
+    return BigInt(len);
+  }
+
+  /** `len` random bytes from the vDSO's getrandom (this reader's own state). */
+  getrandom(len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    const chunk = this.scratch + reader_slot.chunk;
+    for (let off = 0; off < len; off += reader_slot.CHUNK_SIZE) {
+      const n = Math.min(reader_slot.CHUNK_SIZE, len - off);
+      const err = this.exports.wasi_random_get(chunk, n);
+      if (err !== 0) throw new Error(`wasm-vdso: random_get failed (WASI errno ${err})`);
+      out.set(new Uint8Array(this.memory.buffer, chunk, n), off);
+    }
+    return out;
   }
 
   /** Copies whole pages into the store at `addr` (a page-aligned store address). */

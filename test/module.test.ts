@@ -7,17 +7,18 @@ const bytes = readFileSync(new URL("../build/release.wasm", import.meta.url));
 const mod = new WebAssembly.Module(bytes);
 
 describe("release module", () => {
-  it("imports only the counter and the three syscalls", () => {
+  it("imports only the counter and the four syscalls", () => {
     expect(WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name}`).sort()).toEqual([
-      "env.rdtsc", "env.sys_clock_getres", "env.sys_clock_gettime", "env.sys_gettimeofday",
+      "env.rdtsc", "env.sys_clock_getres", "env.sys_clock_gettime", "env.sys_getrandom", "env.sys_gettimeofday",
     ]);
   });
 
   it("exports the vDSO entry points", () => {
     const fns = WebAssembly.Module.exports(mod).filter((e) => e.kind === "function").map((e) => e.name).sort();
     expect(fns).toEqual([
-      "bind", "clock_getres", "clock_gettime", "clock_gettime_f64", "clock_gettime_ns", "gettimeofday",
-      "mul_u64_u32_add_u64_shr", "read_loop", "set_slot", "time", "vdso_calc_ns",
+      "bind", "chacha20_block", "chacha20_blocks", "clock_getres", "clock_gettime", "clock_gettime_f64", "clock_gettime_ns",
+      "gettimeofday", "mul_u64_u32_add_u64_shr", "read_loop", "set_slot", "time", "vdso_calc_ns", "vgetrandom",
+      "wasi_clock_res_get", "wasi_clock_time_get", "wasi_random_get",
     ]);
   });
 
@@ -30,7 +31,7 @@ describe("release module", () => {
     const shared = new WebAssembly.Module(readFileSync(new URL("../build/shared.wasm", import.meta.url)));
     const mem = WebAssembly.Module.imports(shared).filter((i) => i.kind === "memory");
     expect(mem.map((m) => `${m.module}.${m.name}`)).toEqual(["env.memory"]);
-    expect(new WebAssembly.Memory({ initial: 18, maximum: 64, shared: true }).buffer.byteLength).toBeGreaterThan(DATA_START);
+    expect(new WebAssembly.Memory({ initial: 25, maximum: 64, shared: true }).buffer.byteLength).toBeGreaterThan(DATA_START);
   });
 
   // The fast path is inlined into two entry points (as the kernel's __always_inline

@@ -33,6 +33,7 @@ while (Atomics.load(i32, stopAt) === 0) {
   const t = now();
   Atomics.store(u64, counterAt, t);
   ticks++;
+  if (ticks === 1n) Atomics.store(u64, ticksAt, ticks); // "running": the kernel waits for this
   if (ticks % WINDOW === 0n) {
     const period = (t - windowStart + WINDOW - 1n) / WINDOW;
     Atomics.store(u64, periodAt, period > 0n ? period : 1n);
