@@ -13,3 +13,4 @@ export { KernelWorker } from "./kernel/worker.ts";
 export { createReader } from "./reader.ts";
 export { SharedCounterClocksource } from "./kernel/clocksource.ts";
 export { sharedMemory } from "./wasm.ts";
+export { wasiClockImports, wasiClockImportsNoJs, type WasiClockImports } from "./wasi.ts";
