@@ -15,7 +15,7 @@ import { SPIN_LIMIT } from "./seqlock";
 import { vd_arch, vd_pvclock } from "./view";
 
 /** The host's counter, standing in for RDTSC (replay: the snapshot's TSC). */
-@external("env", "rdtsc")
+@external("vdso", "rdtsc")
 declare function rdtsc(): u64;
 
 export const S64_MAX: u64 = 0x7fffffffffffffff;

@@ -12,7 +12,7 @@ import {
 import { user_ok, vd_rng } from "./view";
 
 /** The getrandom syscall: the host's secure source. Returns bytes written or a negated errno. */
-@external("env", "sys_getrandom")
+@external("vdso", "sys_getrandom")
 declare function sys_getrandom(buf: usize, len: usize, flags: u32): i64;
 
 

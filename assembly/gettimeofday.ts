@@ -33,11 +33,11 @@ import { cycles_ok, get_hw_counter, S64_MAX } from "./counter";
 import { slot, user_ok, vd_real, vd_time } from "./view";
 
 /** The syscalls, answered by the host kernel. They return 0 or a negated errno. */
-@external("env", "sys_clock_gettime")
+@external("vdso", "sys_clock_gettime")
 declare function sys_clock_gettime(clock: i32, ts: usize): i32;
-@external("env", "sys_clock_getres")
+@external("vdso", "sys_clock_getres")
 declare function sys_clock_getres(clock: i32, res: usize): i32;
-@external("env", "sys_gettimeofday")
+@external("vdso", "sys_gettimeofday")
 declare function sys_gettimeofday(tv: usize, tz: usize): i32;
 
 const BIT62: u64 = 1 << 62;

@@ -6,7 +6,8 @@ import { workerData } from "node:worker_threads";
 const { memory, wasmPath, view, slot, clock, status, idx } = workerData;
 const ENOSYS = -38;
 const { exports } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), {
-  env: { memory, rdtsc: () => process.hrtime.bigint(), sys_clock_gettime: () => ENOSYS, sys_clock_getres: () => ENOSYS, sys_gettimeofday: () => ENOSYS, sys_getrandom: () => BigInt(ENOSYS), abort() {} },
+  env: { memory, abort() {} },
+  vdso: { rdtsc: () => process.hrtime.bigint(), sys_clock_gettime: () => ENOSYS, sys_clock_getres: () => ENOSYS, sys_gettimeofday: () => ENOSYS, sys_getrandom: () => BigInt(ENOSYS) },
 });
 if (exports.set_slot(slot) !== 0 || exports.bind(view.time, -1, view.rng, view.arch, -1) !== 0) throw new Error("bad slot or view");
 const counts = new BigInt64Array(status, 0, idx + 1);

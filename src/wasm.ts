@@ -115,14 +115,18 @@ export class Vdso {
     if (!modules.has(build)) modules.set(build, wasmModule(build));
     const module = await modules.get(build)!;
     let self: Vdso | undefined;
+    // The module's own imports live under "vdso" (the counter and the syscalls);
+    // "env" carries only the memory (shared build) and AssemblyScript's abort.
     const imports = {
-      env: {
-        ...(opts.memory ? { memory: opts.memory } : {}),
+      vdso: {
         rdtsc: () => self!.counter(), // replay swaps `counter`; one closure, no BigInt arithmetic
         sys_clock_gettime: (clock: number, ts: number) => self!.sysClock(self!.syscalls.clock_gettime(clock), ts),
         sys_clock_getres: (clock: number, res: number) => self!.sysClock(self!.syscalls.clock_getres(clock), res),
         sys_gettimeofday: (tv: number, tz: number) => self!.sysGettimeofday(tv, tz),
         sys_getrandom: (buf: number, len: number, _flags: number) => self!.sysGetrandom(buf, len),
+      },
+      env: {
+        ...(opts.memory ? { memory: opts.memory } : {}),
         abort: (_msg: number, _file: number, line: number, col: number) => {
           throw new Error(`wasm-vdso: abort at ${line}:${col}`);
         },

@@ -11,7 +11,7 @@ async function setup() {
   const v = k.vdso;
   const state = v.scratch + reader_slot.getrandom_state;
   const BUF = v.memory.buffer.byteLength - 8192; // unused memory past the module's data
-  const call = (len: number, flags = 0, st = state, opaque = vs.SIZE) => Number(v.exports.vgetrandom(BUF, len, flags, st, opaque));
+  const call = (len: number, flags = 0, st: number = state, opaque: number = vs.SIZE) => Number(v.exports.vgetrandom(BUF, len, flags, st, opaque));
   const bytes = (len: number) => new Uint8Array(v.memory.buffer, BUF, len).slice();
   return { k, v, state, BUF, call, bytes };
 }

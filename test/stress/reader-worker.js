@@ -7,7 +7,8 @@ const { memory, wasmPath, view, slot, reads, chunk, status, idx } = workerData;
 const ENOSYS = -38;
 const module = new WebAssembly.Module(readFileSync(wasmPath));
 const { exports } = new WebAssembly.Instance(module, {
-  env: { memory, rdtsc: () => 0n, sys_clock_gettime: () => ENOSYS, sys_clock_getres: () => ENOSYS, sys_gettimeofday: () => ENOSYS, sys_getrandom: () => BigInt(ENOSYS), abort() {} },
+  env: { memory, abort() {} },
+  vdso: { rdtsc: () => 0n, sys_clock_gettime: () => ENOSYS, sys_clock_getres: () => ENOSYS, sys_gettimeofday: () => ENOSYS, sys_getrandom: () => BigInt(ENOSYS) },
 });
 if (exports.set_slot(slot) !== 0 || exports.bind(view.time, -1, -1, view.arch, -1) !== 0) throw new Error("bad slot or view");
 
