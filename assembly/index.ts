@@ -7,5 +7,5 @@ export { vdso_clock, vdso_time_data, vdso_rng_data, vdso_timestamp, vdso_pages, 
 export { STORE_START, STORE_END, READER_SLOTS, READER_SLOT_SIZE, MAX_READER_SLOTS, DATA_START, VDSO_HRES, VDSO_COARSE, VDSO_RAW, VDSO_AUX, LOW_RES_NSEC } from "./layout";
 export { vgetrandom } from "./getrandom";
 export { chacha20_block, chacha20_blocks } from "./chacha";
-export { wasi_clock_time_get, wasi_clock_res_get, wasi_random_get } from "./wasi";
+export { wasi_clock_time_get, wasi_clock_res_get, wasi_random_get, wasi_time_ns } from "./wasi";
 export { reader_slot, vgetrandom_state, vgetrandom_opaque_params } from "./layout";

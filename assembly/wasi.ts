@@ -84,3 +84,10 @@ export function wasi_random_get(buf: usize, len: usize): u32 {
   }
   return ERRNO_SUCCESS;
 }
+
+/** clock_time_get returning the timestamp itself (for a provider in another memory), or -(WASI errno). */
+export function wasi_time_ns(id: u32, precision: u64): i64 {
+  const out = slot + reader_slot.result + 16;
+  const err = wasi_clock_time_get(id, precision, out);
+  return err ? -(<i64>err) : load<i64>(out);
+}

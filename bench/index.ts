@@ -16,6 +16,7 @@ import { CLOCK_AUX, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME, MAX
 import { type CounterMode, Kernel } from "../src/kernel/kernel.ts";
 import { VirtualClocksource } from "../src/kernel/clocksource.ts";
 import { allocSlot } from "../src/wasm.ts";
+import { wasiClockImports, wasiClockImportsNoJs } from "../src/wasi.ts";
 import { tsReader } from "./ts-reader.ts";
 
 const N = 1000; // reads per task in every wasm loop row
@@ -103,6 +104,57 @@ add("wasi", "browser_wasi_shim clock_time_get(MONOTONIC)", () => check(sl.wasi_l
 add("imports", "bare import () => 0n", () => nl.nop_loop(N), N);
 add("imports", "host counter import (process.hrtime.bigint)", () => nl.counter_loop(N), N, "what host-call mode wraps");
 
+// ---- WASI clock_time_get and random_get through each path, from the guest built here ----
+type Guest = {
+  now(id: number, precision: bigint): bigint; res(id: number): bigint; random(len: number): number;
+  time_loop(n: number, id: number): bigint; random_loop(n: number, len: number): number; memory: WebAssembly.Memory;
+};
+const guestModule = new WebAssembly.Module(readFileSync(join(root, "build/guest.wasm")));
+const sharedGuestModule = new WebAssembly.Module(readFileSync(join(root, "build/guest-shared.wasm")));
+// Sleeping tickers: a spinning one would take one of the two cores from every other row.
+const provider = await Kernel.create({ counter: "shared", tickerPeriodNs: 50_000 });
+const guests: Record<string, Guest> = {};
+{
+  const w = new WASI({ version: "preview1" });
+  const i = new WebAssembly.Instance(guestModule, { wasi_snapshot_preview1: w.wasiImport });
+  w.initialize(i);
+  guests["node:wasi"] = i.exports as unknown as Guest;
+}
+{
+  const w = new ShimWASI([], [], []);
+  const i = new WebAssembly.Instance(guestModule, { wasi_snapshot_preview1: w.wasiImport });
+  w.initialize(i as never);
+  guests["browser_wasi_shim"] = i.exports as unknown as Guest;
+}
+for (const [name, base] of [["node:wasi + wasm-vdso", "node"], ["browser_wasi_shim + wasm-vdso", "shim"]] as const) {
+  let g: Guest | undefined;
+  const over = wasiClockImports(provider.vdso, () => g!.memory);
+  if (base === "node") {
+    const w = new WASI({ version: "preview1" });
+    const i = new WebAssembly.Instance(guestModule, { wasi_snapshot_preview1: { ...w.wasiImport, ...over } });
+    w.initialize(i);
+    g = i.exports as unknown as Guest;
+  } else {
+    const w = new ShimWASI([], [], []);
+    const i = new WebAssembly.Instance(guestModule, { wasi_snapshot_preview1: { ...w.wasiImport, ...over } });
+    w.initialize(i as never);
+    g = i.exports as unknown as Guest;
+  }
+  guests[name] = g;
+}
+const noJsMemory = new WebAssembly.Memory({ initial: 40, maximum: 64, shared: true });
+const noJsKernel = await Kernel.create({ counter: "shared", tickerPeriodNs: 50_000, memory: noJsMemory });
+{
+  const w = new WASI({ version: "preview1" });
+  const i = new WebAssembly.Instance(sharedGuestModule, { env: { memory: noJsMemory }, wasi_snapshot_preview1: { ...w.wasiImport, ...wasiClockImportsNoJs(noJsKernel.vdso) } });
+  w.initialize(i);
+  guests["wasm-vdso, no JS (guest imports the vDSO's memory)"] = i.exports as unknown as Guest;
+}
+for (const [name, g] of Object.entries(guests)) {
+  add("WASI guest", `clock_time_get(MONOTONIC) via ${name}`, () => check(g.time_loop(N, 1), name), N);
+  add("WASI guest", `random_get(32 B) via ${name}`, () => check(-g.random_loop(N / 10, 32), name), N / 10);
+}
+
 // ---- the writer ----
 const vcs = new VirtualClocksource();
 const writer = await Kernel.create({ clocksource: vcs });
@@ -156,6 +208,41 @@ async function aggregate(readers: number, ms = 1000): Promise<number> {
 const throughput: Record<number, number> = {};
 for (const n of [1, 2, 4, 8]) throughput[n] = await aggregate(n);
 
+// ---- what each WASI path answers (README table) ----
+function granularity(g: Guest): bigint {
+  let min = 1n << 62n;
+  let prev = g.now(1, 0n);
+  for (let i = 0; i < 200_000; i++) {
+    const t = g.now(1, 0n);
+    if (t !== prev && t - prev < min) min = t - prev;
+    prev = t;
+  }
+  return min;
+}
+const wasiTable: string[] = ["| runtime | clock ids answered (0-3) | resolution reported / smallest step seen (MONOTONIC) | bad id (7) | random_get on shared memory |", "| --- | --- | --- | --- | --- |"];
+for (const [name, g] of Object.entries(guests)) {
+  const ids = [0, 1, 2, 3].map((id) => (g.now(id, 0n) >= 0n ? String(id) : `${id}: errno ${-g.now(id, 0n)}`)).join(", ");
+  let shared = "n/a";
+  if (name.startsWith("wasm-vdso")) shared = g.random(64) === 0 ? "yes (crypto key, ChaCha20 in wasm)" : "fails";
+  else {
+    try {
+      const mem = new WebAssembly.Memory({ initial: 40, maximum: 64, shared: true });
+      const w = name.startsWith("node") ? new WASI({ version: "preview1" }) : new ShimWASI([], [], []);
+      const withProvider = name.includes("wasm-vdso") ? wasiClockImports(provider.vdso, () => mem) : {};
+      const imp = { ...(w as { wasiImport: Record<string, unknown> }).wasiImport, ...withProvider };
+      const i = new WebAssembly.Instance(sharedGuestModule, { env: { memory: mem }, wasi_snapshot_preview1: imp as WebAssembly.ModuleImports });
+      (w as { initialize(i: unknown): void }).initialize(i);
+      const err = (i.exports as unknown as Guest).random(64);
+      shared = err !== 0 ? `errno ${err}` : name.includes("wasm-vdso") ? "yes (crypto key, ChaCha20 in wasm)" : name.startsWith("browser") ? "answers, but with Math.random (Web Crypto refuses shared views)" : "yes";
+    } catch (e) {
+      shared = `fails: ${(e as Error).message.split("\n")[0]}`;
+    }
+  }
+  wasiTable.push(`| ${name} | ${ids} | ${g.res(1)} ns / ${granularity(g)} ns | errno ${-g.now(7, 0n)} | ${shared} |`);
+}
+provider.close();
+noJsKernel.close();
+
 for (const mode of Object.values(kernels)) {
   mode!.k.close();
   mode!.ns.close();
@@ -178,8 +265,9 @@ const lines = [
 const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${process.platform} ${process.arch}` };
 console.log(`\nwasm-vdso bench, ${new Date().toISOString()}, ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${N} reads per wasm-loop task\n`);
 console.log(lines.join("\n"));
+console.log("\n" + wasiTable.join("\n"));
 mkdirSync(join(root, "bench/results"), { recursive: true });
 const file = join(root, "bench/results", `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, readsPerTask: N, timeMs: TIME_MS, rows, throughput, baseline: "node:wasi clock_time_get(MONOTONIC)" }, null, 2));
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, readsPerTask: N, timeMs: TIME_MS, rows, throughput, wasiRuntimes: wasiTable, baseline: "node:wasi clock_time_get(MONOTONIC)" }, null, 2));
 console.log(`\nJSON: ${file}`);
 process.exit(0);

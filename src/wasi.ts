@@ -29,11 +29,25 @@ export function wasiClockImports(vdso: Vdso, guestMemory: () => WebAssembly.Memo
     new Uint8Array(dst, to, len).set(new Uint8Array(vdso.memory.buffer, from, len));
     return true;
   };
+  // One DataView per guest buffer (it changes only when the guest's memory grows).
+  let buf: ArrayBufferLike | undefined;
+  let view: DataView | undefined;
+  const guestView = () => {
+    const b = guestMemory().buffer;
+    if (b !== buf) {
+      buf = b;
+      view = new DataView(b);
+    }
+    return view!;
+  };
   return {
     clock_time_get(id, precision, out) {
-      const err = e.wasi_clock_time_get(id, precision, result + 16);
-      if (err !== 0) return err;
-      return copy(result + 16, out, 8) ? 0 : ERRNO_FAULT;
+      const t = e.wasi_time_ns(id, precision);
+      if (t < 0n) return Number(-t);
+      const v = guestView();
+      if (out < 0 || out + 8 > v.byteLength) return ERRNO_FAULT;
+      v.setBigUint64(out, t, true);
+      return 0;
     },
     clock_res_get(id, out) {
       const err = e.wasi_clock_res_get(id, result + 16);

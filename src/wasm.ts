@@ -55,6 +55,7 @@ interface Exports {
   wasi_clock_time_get(id: number, precision: bigint, out: number): number;
   wasi_clock_res_get(id: number, out: number): number;
   wasi_random_get(buf: number, len: number): number;
+  wasi_time_ns(id: number, precision: bigint): bigint;
   [name: string]: unknown;
 }
 
