@@ -144,6 +144,8 @@ for (const [name, base] of [["node:wasi + wasm-vdso", "node"], ["browser_wasi_sh
 }
 const noJsMemory = new WebAssembly.Memory({ initial: 40, maximum: 64, shared: true });
 const noJsKernel = await Kernel.create({ counter: "shared", tickerPeriodNs: 50_000, memory: noJsMemory });
+provider.startTicking(250);
+noJsKernel.startTicking(250);
 {
   const w = new WASI({ version: "preview1" });
   const i = new WebAssembly.Instance(sharedGuestModule, { env: { memory: noJsMemory }, wasi_snapshot_preview1: { ...w.wasiImport, ...wasiClockImportsNoJs(noJsKernel.vdso) } });

@@ -191,9 +191,10 @@ export class SharedCounterClocksource implements Clocksource {
       this.worker = await spawn(new URL("../workers/ticker.js", import.meta.url), {
         memory: store.memory, arch: store.arch, offsets: { counter: vdso_arch_data.counter, period_ns: vdso_arch_data.period_ns, ticks: vdso_arch_data.ticks, ticker_stop: vdso_arch_data.ticker_stop }, periodNs: this.periodNs,
       });
-      // Time must not stand still: wait until the ticker runs (or keep the counter from the tick).
+      // Time must not stand still, and the resolution must be measured before it is
+      // published: wait for the ticker's first full window (or keep the counter from the tick).
       const t0 = Date.now();
-      while (store.loadU64Atomic(store.arch + vdso_arch_data.ticks) === 0n) {
+      while (store.loadU64Atomic(store.arch + vdso_arch_data.period_ns) === 0n) {
         if (Date.now() - t0 > 10_000) {
           this.close(); // the kernel's tick keeps the counter instead
           break;
