@@ -112,11 +112,7 @@ export class VirtualClocksource implements Clocksource {
   private stores: DataStore[] = [];
 
   constructor(readonly freqHz = 1_000_000_000, start = 0n) {
-    const p = clocksourceParams(freqHz, this.mask);
-    this.mult = p.mult;
-    this.shift = p.shift;
-    this.maxadj = p.maxadj;
-    this.maxCycles = p.maxCycles;
+    ({ mult: this.mult, shift: this.shift, maxadj: this.maxadj, maxCycles: this.maxCycles } = clocksourceParams(freqHz, this.mask));
     this.counter = start;
   }
 
@@ -171,11 +167,7 @@ export class SharedCounterClocksource implements Clocksource {
   private period = 0n;
 
   constructor(readonly periodNs = 50_000) {
-    const p = clocksourceParams(this.freqHz, this.mask);
-    this.mult = p.mult;
-    this.shift = p.shift;
-    this.maxadj = p.maxadj;
-    this.maxCycles = p.maxCycles;
+    ({ mult: this.mult, shift: this.shift, maxadj: this.maxadj, maxCycles: this.maxCycles } = clocksourceParams(this.freqHz, this.mask));
   }
 
   /** Whether a worker keeps the counter (else the kernel's tick does). */
