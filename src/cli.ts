@@ -9,12 +9,17 @@ import { checkRecords, clockName, Replay, type ClockAnswer } from "./replay.ts";
 import { parseSnapshot, SnapshotError } from "./snapshot.ts";
 
 const USAGE = `usage: wasm-vdso snapshot <file>... [--json] [--counter <u64>]
+       wasm-vdso ptp [--clocks N] [--duration S] [--seed K] [--log]
 
 Loads VVARSNAP files (real Linux vDSO data pages) into wasm memory and asks
 the wasm vDSO reader for every clock id 0..23.
   (default)        check every recorded kernel answer: exact, and before <= ours <= after
   --json           print one JSON object per file, one line each
-  --counter <u64>  evaluate at this counter value instead of the stored TSC (no check)`;
+  --counter <u64>  evaluate at this counter value instead of the stored TSC (no check)
+
+ptp: N simulated PTP clocks (PHC + ptp4l PI servo + phc2sys onto CLOCK_AUX+n) in
+virtual time; ptp4l/phc2sys logs (summaries unless --log) and a final table.
+  --clocks N (1..8, default 8)  --duration S (default 3600)  --seed K (default 1)`;
 
 class UsageError extends Error {}
 
@@ -44,7 +49,14 @@ const fmt = (t: { sec: bigint; nsec: bigint | number }) => `${t.sec}.${String(t.
 export async function main(argv: string[], out = (s: string) => process.stdout.write(s + "\n"), err = (s: string) => process.stderr.write(s + "\n")): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: "boolean" }, counter: { type: "string" }, help: { type: "boolean", short: "h" } } });
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: "boolean" }, counter: { type: "string" }, help: { type: "boolean", short: "h" },
+        clocks: { type: "string" }, duration: { type: "string" }, seed: { type: "string" }, log: { type: "boolean" },
+      },
+    });
   } catch (e) {
     err(`wasm-vdso: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -54,6 +66,7 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
     return 0;
   }
   const [command, ...files] = args.positionals;
+  if (command === "ptp") return ptpCommand(args.values, out, err);
   if (command !== "snapshot" || files.length === 0) {
     err(command && command !== "snapshot" ? `wasm-vdso: unknown command ${JSON.stringify(command)}\n${USAGE}` : USAGE);
     return 2;
@@ -107,4 +120,29 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
     out(`${good} of ${records} clock records exact and within before/after`);
   }
   return status;
+}
+
+async function ptpCommand(v: { clocks?: string; duration?: string; seed?: string; log?: boolean }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const num = (name: string, text: string | undefined, dflt: number, lo: number, hi: number) => {
+    if (text === undefined) return dflt;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < lo || n > hi) throw new UsageError(`--${name} ${JSON.stringify(text)} is not an integer in ${lo}..${hi}`);
+    return n;
+  };
+  let clocks, durationS, seed;
+  try {
+    clocks = num("clocks", v.clocks, 8, 1, 8);
+    durationS = num("duration", v.duration, 3600, 1, 30 * 86400);
+    seed = num("seed", v.seed, 1, 0, 0xffffffff);
+  } catch (e) {
+    err(`wasm-vdso: ${(e as Error).message}`);
+    return 2;
+  }
+  const { runPtp } = await import("./ptp/run.ts");
+  const t0 = performance.now();
+  const sim = await runPtp({ clocks, durationS, seed, log: v.log ?? false, out });
+  out("");
+  out(sim.table());
+  out(`\n${durationS} s of virtual time for ${clocks} clocks in ${((performance.now() - t0) / 1000).toFixed(1)} s (seed ${seed})`);
+  return 0;
 }
