@@ -68,7 +68,7 @@ export class PiServo {
 
   /** `fadj`: the clock's frequency adjustment now (ppb), the servo's starting drift. */
   constructor(
-    private config: PiConfig = {},
+    public config: PiConfig = {},
     fadj = 0,
     clockMaxPpb = 500_000,
   ) {

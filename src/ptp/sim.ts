@@ -120,6 +120,8 @@ class Ptp4l {
     this.servo.syncInterval(2 ** phc.c.logSyncInterval);
   }
 
+  onSample?: (offset: number, freq: number, state: ServoState, t: number) => void;
+
   /** One exchange at true time `t` (ns since start); returns the log line. */
   exchange(t: number, rng: Rng, settledS: number, log: (s: string) => void, summaryN: number): void {
     const c = this.phc.c;
@@ -141,6 +143,7 @@ class Ptp4l {
     if (r.state === ServoState.JUMP) this.phc.off -= offset; // clockadj_step(-offset)
     if (r.state !== ServoState.UNLOCKED) this.phc.adjPpb = -r.ppb; // clockadj_set_freq(-ppb)
     if (r.state >= ServoState.LOCKED && this.timeToLockS === null) this.timeToLockS = t / 1e9;
+    this.onSample?.(offset, r.ppb, r.state, t / 1e9);
     if (t / 1e9 >= settledS && r.state >= ServoState.LOCKED) {
       this.stats.add(offset, r.ppb);
       this.trueStats.add(this.phc.off, r.ppb);
@@ -161,7 +164,8 @@ class Ptp4l {
 
 /** phc2sys steering aux clock `aux` of the kernel to a PHC. */
 class Phc2sys {
-  readonly servo: PiServo;
+  servo: PiServo;
+  onSample?: (offset: number, freq: number, state: ServoState, t: number) => void;
   state = ServoState.UNLOCKED;
   freq = 0;
   timeToLockS: number | null = null;
@@ -206,6 +210,7 @@ class Phc2sys {
       k.clockAdjtime(clock, timex({ modes: ADJ_FREQUENCY, freq: BigInt(Math.round(-r.ppb * 65.536)) }));
     }
     if (r.state >= ServoState.LOCKED && this.timeToLockS === null) this.timeToLockS = t / 1e9;
+    this.onSample?.(offset, r.ppb, r.state, t / 1e9);
     if (t / 1e9 >= settledS && r.state >= ServoState.LOCKED) this.stats.add(offset, r.ppb);
     const stamp = `phc2sys[${(t / 1e9).toFixed(3)}]: [${this.ptp.phc.c.name}]`;
     if (summaryN <= 0) {
@@ -221,8 +226,20 @@ class Phc2sys {
   }
 }
 
+/** One servo sample, for plots: which clock, when (s), offset (ns), freq (ppb), state. */
+export interface Sample {
+  kind: "ptp4l" | "phc2sys";
+  clock: number;
+  t: number;
+  offset: number;
+  freq: number;
+  state: ServoState;
+}
+
 export interface SimOptions {
   seed: number;
+  /** Called for every servo sample (the demo's plots). */
+  onSample?: (s: Sample) => void;
   /** The system counter's own frequency error, ppm (what phc2sys must take out of the aux clocks). */
   sysPpm?: number;
   /** Statistics count from this many seconds on (steady state). */
@@ -258,6 +275,50 @@ export class PtpSimulation {
       kernel.auxClockEnable(p.phc.c.auxClock, true);
       this.phc2sys.push(new Phc2sys(p, p.phc.c.auxClock));
     });
+    this.ptp4l.forEach((p, i) => (p.onSample = (offset, freq, state, t) => opts.onSample?.({ kind: "ptp4l", clock: i, t, offset, freq, state })));
+    this.phc2sys.forEach((s) => {
+      const i = this.ptp4l.indexOf(s.ptp);
+      s.onSample = (offset, freq, state, t) => opts.onSample?.({ kind: "phc2sys", clock: i, t, offset, freq, state });
+    });
+  }
+
+  /** A fresh phc2sys servo for clock i (after its aux clock was re-enabled, time starting at 0). */
+  resetPhc2sys(i: number): void {
+    const s = this.phc2sys.find((x) => x.ptp === this.ptp4l[i]);
+    if (s) {
+      s.servo = new PiServo(s.ptp.phc.c.servo, 0, 500_000);
+      s.timeToLockS = null;
+    }
+  }
+
+  /** Steps clock i's PHC by `ns` (the servo sees it at the next sync). */
+  stepPhc(i: number, ns: number): void {
+    this.phcs[i].off += ns;
+  }
+
+  /** Steps clock i's grandmaster by `ns`: domain time jumps, the PHC has not moved yet. */
+  stepGrandmaster(i: number, ns: number): void {
+    this.clocks[i].epochNs += BigInt(Math.round(ns));
+    this.phcs[i].off -= ns;
+  }
+
+  /** Sets clock i's oscillator error (ppm), keeping any accumulated wander out. */
+  setOscillator(i: number, ppm: number): void {
+    this.phcs[i].errPpb = ppm * 1000;
+    this.clocks[i].ppm = ppm;
+  }
+
+  /** A clock's sync interval (log2 s); the servo's gains follow, as linuxptp's do. */
+  setSyncInterval(i: number, logSyncInterval: number): void {
+    this.clocks[i].logSyncInterval = logSyncInterval;
+    this.ptp4l[i].servo.syncInterval(2 ** logSyncInterval);
+  }
+
+  /** Servo gains for clock i (pi_proportional_const / pi_integral_const). */
+  setGains(i: number, kp: number, ki: number): void {
+    this.clocks[i].servo = { ...this.clocks[i].servo, kpConst: kp, kiConst: ki };
+    this.ptp4l[i].servo.config = this.clocks[i].servo;
+    this.ptp4l[i].servo.syncInterval(2 ** this.clocks[i].logSyncInterval);
   }
 
   /** Moves true time forward: oscillators, temperature steps, the system counter. */
@@ -275,16 +336,21 @@ export class PtpSimulation {
     this.t += dt;
   }
 
-  /** Runs `seconds` of virtual time: syncs, phc2sys polls (half a period later) and kernel ticks. */
+  // When each next event is due (true ns); kept across run() calls so short runs add up.
+  private nextSync?: number[];
+  private nextPoll?: number[];
+  private nextTick = 20e6;
+
+  /** Runs `seconds` of virtual time: syncs, phc2sys polls (half a second later) and kernel ticks every 20 ms. */
   run(seconds: number): void {
     const end = this.t + seconds * 1e9;
     const tick = 20e6;
     const settled = this.opts.settledS ?? 60;
     const summary = this.opts.summaryInterval ?? 0;
     const period = (p: Ptp4l) => 2 ** p.phc.c.logSyncInterval * 1e9;
-    const nextSync = this.ptp4l.map((p) => Math.ceil(this.t / period(p)) * period(p) + period(p));
-    const nextPoll = this.phc2sys.map((s) => nextSync[this.ptp4l.indexOf(s.ptp)] + 0.5e9);
-    let nextTick = Math.ceil(this.t / tick) * tick + tick;
+    const nextSync = (this.nextSync ??= this.ptp4l.map((p) => period(p)));
+    const nextPoll = (this.nextPoll ??= this.phc2sys.map((s) => nextSync[this.ptp4l.indexOf(s.ptp)] + 0.5e9));
+    let nextTick = this.nextTick;
     while (this.t < end) {
       const next = Math.min(end, nextTick, ...nextSync, ...nextPoll);
       this.advance(next - this.t);
@@ -305,6 +371,7 @@ export class PtpSimulation {
         }
       });
     }
+    this.nextTick = nextTick;
   }
 
   /** The final table: per clock, ptp4l and its aux clock. */
