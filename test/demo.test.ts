@@ -77,3 +77,44 @@ describe.skipIf(!CHROMIUM)("demo in Chromium", () => {
     expect(errors, errors.join("\n")).toEqual([]);
   });
 });
+
+describe.skipIf(!CHROMIUM)("demo without cross-origin isolation", () => {
+  it("says so plainly and still runs, single-threaded", async () => {
+    const { createServer } = await import("node:http");
+    const { readFile } = await import("node:fs/promises");
+    const { extname, join, normalize } = await import("node:path");
+    const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
+    const site = `${root}site`;
+    // A plain static server: no COOP/COEP headers.
+    const server = createServer(async (req, res) => {
+      const path = normalize(join(site, decodeURIComponent((req.url ?? "/").split("?")[0]) === "/" ? "index.html" : decodeURIComponent(req.url!.split("?")[0])));
+      try {
+        if (!path.startsWith(site)) throw new Error("outside");
+        const body = await readFile(path);
+        res.writeHead(200, { "Content-Type": types[extname(path)] ?? "application/octet-stream" }).end(body);
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(() => (window as unknown as { __demo?: unknown }).__demo !== undefined, null, { timeout: 30_000 });
+      expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
+      expect(await page.textContent("#status")).toMatch(/not cross-origin isolated.*single-threaded/);
+      const a = await page.evaluate("window.__demo.readouts()");
+      await page.waitForTimeout(700);
+      const b = (await page.evaluate("window.__demo.readouts()")) as string[];
+      expect(b.filter((v, i) => v !== (a as string[])[i]).length).toBeGreaterThanOrEqual(11);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  }, 60_000);
+});

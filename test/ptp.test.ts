@@ -153,6 +153,32 @@ describe("convergence in virtual time", () => {
   });
 });
 
+describe("the network and the oscillator", () => {
+  it("path asymmetry biases the PHC by half of it, as PTP must (it cannot see asymmetry)", async () => {
+    const cs = new VirtualClocksource();
+    const k = await Kernel.create({ clocksource: cs });
+    const sim = new PtpSimulation(k, cs, [defaultClock(0, { asymmetryNs: 2000, pdvNs: 20, auxClock: null })], { seed: 1, settledS: 60 });
+    sim.run(300);
+    // true PHC - GM offset averages to +asymmetry/2 while the reported offset averages to 0
+    const mean = sim.ptp4l[0].trueStats;
+    expect(Math.abs(Math.sqrt(mean.sumSq / mean.n) - 1000)).toBeLessThan(50);
+    expect(sim.ptp4l[0].stats.rms).toBeLessThan(100);
+  });
+
+  it("a temperature step of +2 ppm: the servo follows and its correction moves by 2000 ppb", async () => {
+    const cs = new VirtualClocksource();
+    const k = await Kernel.create({ clocksource: cs });
+    const c = defaultClock(0, { ppm: 5, pdvNs: 50, tempSteps: [{ atS: 200, ppm: 2 }], auxClock: null });
+    const sim = new PtpSimulation(k, cs, [c], { seed: 2, settledS: 60 });
+    sim.run(199);
+    const before = sim.ptp4l[0].servo.drift;
+    sim.run(200);
+    expect(sim.ptp4l[0].state).toBe(ServoState.LOCKED);
+    expect(Math.abs(before - 5000)).toBeLessThan(100);
+    expect(Math.abs(sim.ptp4l[0].servo.drift - before - 2000)).toBeLessThan(100);
+  });
+});
+
 describe("determinism and the CLI", () => {
   const run = async (seed: number) => {
     const lines: string[] = [];
