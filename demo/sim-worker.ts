@@ -1,21 +1,22 @@
-/// <reference lib="webworker" />
 // The kernel and the PTP simulation in a Worker, writing the shared data store.
 import { Engine, type Control } from "./engine.ts";
+
+const ctx = self as unknown as { onmessage: (e: MessageEvent) => void; postMessage(m: unknown): void };
 
 let engine: Engine | undefined;
 const STEP_MS = 16;
 
-self.onmessage = async (e: MessageEvent) => {
+ctx.onmessage = async (e: MessageEvent) => {
   const m = e.data as { init?: WebAssembly.Memory; control?: Control };
   if (m.init) {
     engine = await Engine.create(m.init);
-    self.postMessage({ ready: true, view: engine.kernel.store.rootView() });
+    ctx.postMessage({ ready: true, view: engine.kernel.store.rootView() });
     let last = performance.now();
     setInterval(() => {
       const now = performance.now();
       const batch = engine!.step(Math.min(now - last, 100));
       last = now;
-      self.postMessage({ batch });
+      ctx.postMessage({ batch });
     }, STEP_MS);
   } else if (m.control && engine) {
     engine.control(m.control);
