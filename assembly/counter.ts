@@ -6,13 +6,14 @@
 import {
   NO_PAGE,
   PVCLOCK_TSC_STABLE_BIT,
+  ms_hyperv_tsc_page as hv,
   pvclock_vcpu_time_info as pv,
   vdso_arch_data,
   vdso_clock_mode,
 } from "./layout";
 import { mul_u64_u32_add_u64_shr } from "./math";
 import { SPIN_LIMIT } from "./seqlock";
-import { vd_arch, vd_pvclock } from "./view";
+import { vd_arch, vd_hvclock, vd_pvclock } from "./view";
 
 /** The host's counter, standing in for RDTSC (replay: the snapshot's TSC). */
 @external("vdso", "rdtsc")
@@ -29,7 +30,33 @@ export function get_hw_counter(mode: i32): u64 {
     return atomic.load<u64>(vd_arch + vdso_arch_data.counter) & S64_MAX;
   }
   if (mode == vdso_clock_mode.PVCLOCK) return vread_pvclock();
-  return U64_MAX; // NONE, HVCLOCK, anything unknown
+  if (mode == vdso_clock_mode.HVCLOCK) return vread_hvclock();
+  return U64_MAX; // NONE, anything unknown
+}
+
+/** High 64 bits of a 64x64 product (`mul_u64_u64_shr(a, b, 64)`), in 32-bit pieces. */
+export function mul_u64_u64_hi(a: u64, b: u64): u64 {
+  const al = a & 0xffffffff, ah = a >> 32, bl = b & 0xffffffff, bh = b >> 32;
+  const ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+  const mid = (ll >> 32) + (lh & 0xffffffff) + (hl & 0xffffffff);
+  return hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+}
+
+/** x86 `hv_read_tsc_page`: the Hyper-V reference counter from the TSC page; sequence 0 = invalid. */
+function vread_hvclock(): u64 {
+  const p = vd_hvclock;
+  if (p == <usize>NO_PAGE) return U64_MAX;
+  let spins: u32 = 0;
+  let sequence: u32, scale: u64, offset: u64, tsc: u64;
+  do {
+    if (++spins > SPIN_LIMIT) return U64_MAX;
+    sequence = atomic.load<u32>(p + hv.tsc_sequence);
+    if (!sequence) return U64_MAX;
+    scale = load<u64>(p + hv.tsc_scale);
+    offset = load<u64>(p + hv.tsc_offset);
+    tsc = rdtsc();
+  } while (atomic.load<u32>(p + hv.tsc_sequence) != sequence);
+  return mul_u64_u64_hi(tsc, scale) + offset;
 }
 
 /** `vdso_cycles_ok` on x86: a counter with the sign bit set is invalid. */

@@ -69,7 +69,7 @@ export enum vdso_clock_mode {
   TSC = 1,
   /** x86 KVM/Xen pvclock page (`[vvar_vclock]` page 0), scaled from `rdtsc`. */
   PVCLOCK = 2,
-  /** x86 Hyper-V TSC page; not emulated, readers take the syscall. */
+  /** x86 Hyper-V TSC page (`[vvar_vclock]` page 1), scaled from `rdtsc`. */
   HVCLOCK = 3,
   /** Shared counter: the arch page's counter word, kept current by a ticker. One load, no host call. */
   SHARED_COUNTER = 4,
@@ -176,6 +176,13 @@ export enum pvclock_vcpu_time_info {
   flags = tsc_shift + 1,
 }
 export const PVCLOCK_TSC_STABLE_BIT = 1;
+
+/** `struct ms_hyperv_tsc_page`, at the start of the Hyper-V TSC page. */
+export enum ms_hyperv_tsc_page {
+  tsc_sequence = 0,
+  tsc_scale = 8,
+  tsc_offset = 16,
+}
 
 /** Time constants. LOW_RES_NSEC is TICK_NSEC at HZ=250, compiled into the vDSO. */
 export const NSEC_PER_SEC = 1000000000;

@@ -15,6 +15,8 @@ export let vd_rng: usize = <usize>NO_PAGE;
 export let vd_arch: usize = <usize>NO_PAGE;
 /** `[vvar_vclock]` page 0: the pvclock page. */
 export let vd_pvclock: usize = <usize>NO_PAGE;
+/** `[vvar_vclock]` page 1: the Hyper-V TSC page. */
+export let vd_hvclock: usize = <usize>NO_PAGE;
 
 /** A page address is acceptable if absent, or aligned and inside the store region. */
 function page_ok(p: usize): bool {
@@ -25,10 +27,11 @@ function page_ok(p: usize): bool {
 }
 
 /** Binds the reader to a view; returns 0, or -1 leaving the old view if a page is bad. */
-export function bind(time: usize, real: usize, rng: usize, arch: usize, pvclock: usize): i32 {
+export function bind(time: usize, real: usize, rng: usize, arch: usize, pvclock: usize, hvclock: usize): i32 {
   if (time == <usize>NO_PAGE) return -1;
-  if (!page_ok(time) || !page_ok(real) || !page_ok(rng) || !page_ok(arch) || !page_ok(pvclock))
+  if (!page_ok(time) || !page_ok(real) || !page_ok(rng) || !page_ok(arch) || !page_ok(pvclock) || !page_ok(hvclock))
     return -1;
+  vd_hvclock = hvclock;
   vd_time = time;
   vd_real = real;
   vd_rng = rng;

@@ -9,7 +9,7 @@ const { exports } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync
   env: { memory, abort() {} },
   vdso: { rdtsc: () => process.hrtime.bigint(), sys_clock_gettime: () => ENOSYS, sys_clock_getres: () => ENOSYS, sys_gettimeofday: () => ENOSYS, sys_getrandom: () => BigInt(ENOSYS) },
 });
-if (exports.set_slot(slot) !== 0 || exports.bind(view.time, -1, view.rng, view.arch, -1) !== 0) throw new Error("bad slot or view");
+if (exports.set_slot(slot) !== 0 || exports.bind(view.time, -1, view.rng, view.arch, -1, -1) !== 0) throw new Error("bad slot or view");
 const counts = new BigInt64Array(status, 0, idx + 1);
 const flags = new Int32Array(status, status.byteLength - 8, 2); // [go, stop]
 Atomics.wait(flags, 0, 0);

@@ -93,6 +93,7 @@ export class Replay {
       rng: page(s.vvarValidMask, 2, VVAR_AT, s.nVvarPages),
       arch: page(s.vvarValidMask, 3, VVAR_AT, s.nVvarPages),
       pvclock: page(s.vclockValidMask, 0, VCLOCK_AT, s.nVclockPages),
+      hvclock: page(s.vclockValidMask, 1, VCLOCK_AT, s.nVclockPages),
     };
     this.vdso.bind(view);
     this.snapshot = s;

@@ -28,6 +28,7 @@ export interface View {
   rng?: number;
   arch?: number;
   pvclock?: number;
+  hvclock?: number;
 }
 
 /** A `clock_gettime`/`clock_getres` result: ret 0 with a value, or a negated errno. */
@@ -38,7 +39,8 @@ export interface ClockResult {
 
 interface Exports {
   memory: WebAssembly.Memory;
-  bind(time: number, real: number, rng: number, arch: number, pvclock: number): number;
+  bind(time: number, real: number, rng: number, arch: number, pvclock: number, hvclock: number): number;
+  mul_u64_u64_hi(a: bigint, b: bigint): bigint;
   clock_gettime(clock: number, ts: number): number;
   clock_getres(clock: number, res: number): number;
   gettimeofday(tv: number, tz: number): number;
@@ -146,7 +148,7 @@ export class Vdso {
   /** Binds the reader to a view; throws if a page is misaligned or outside the store. */
   bind(v: View): void {
     const p = (a: number | undefined) => (a === undefined ? NO_PAGE : a);
-    if (this.exports.bind(v.time, p(v.real), p(v.rng), p(v.arch), p(v.pvclock)) !== 0) {
+    if (this.exports.bind(v.time, p(v.real), p(v.rng), p(v.arch), p(v.pvclock), p(v.hvclock)) !== 0) {
       throw new RangeError(`wasm-vdso: view ${JSON.stringify(v)} is not inside the page store`);
     }
   }

@@ -21,7 +21,7 @@ const vdsoImports = (counter: () => bigint) => ({
 
 type E = {
   memory: WebAssembly.Memory;
-  bind(t: number, r: number, g: number, a: number, p: number): number;
+  bind(t: number, r: number, g: number, a: number, p: number, h: number): number;
   set_slot(p: number): number;
   clock_gettime(c: number, ts: number): number;
   clock_gettime_ns(c: number): bigint;
@@ -39,7 +39,7 @@ function check(e: E) {
   tk.advance("tick");
   updateVsyscall(store, tk);
   const v = store.rootView();
-  expect(e.bind(v.time, -1, v.rng!, v.arch!, -1)).toBe(0);
+  expect(e.bind(v.time, -1, v.rng!, v.arch!, -1, -1)).toBe(0);
   expect(e.set_slot(READER_SLOTS + READER_SLOT_SIZE)).toBe(0);
   expect(e.clock_gettime_ns(0)).toBe(1_700_000_005_000_000_000n);
   expect(e.clock_gettime(-1, READER_SLOTS + READER_SLOT_SIZE)).toBe(-EINVAL);

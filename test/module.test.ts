@@ -17,7 +17,7 @@ describe("release module", () => {
     const fns = WebAssembly.Module.exports(mod).filter((e) => e.kind === "function").map((e) => e.name).sort();
     expect(fns).toEqual([
       "bind", "chacha20_block", "chacha20_blocks", "clock_getres", "clock_gettime", "clock_gettime_f64", "clock_gettime_ns",
-      "gettimeofday", "mul_u64_u32_add_u64_shr", "read_loop", "set_slot", "time", "vdso_calc_ns", "vgetrandom",
+      "gettimeofday", "mul_u64_u32_add_u64_shr", "mul_u64_u64_hi", "read_loop", "set_slot", "time", "vdso_calc_ns", "vgetrandom",
       "wasi_clock_res_get", "wasi_clock_time_get", "wasi_random_get", "wasi_time_ns",
     ]);
   });

@@ -18,6 +18,7 @@ import {
   PVCLOCK_TSC_STABLE_BIT,
   STORE_END,
   STORE_START,
+  ms_hyperv_tsc_page as hv,
   pvclock_vcpu_time_info as pv,
   vdso_arch_data,
   vdso_clock,
@@ -128,7 +129,7 @@ describe("fallback: the syscall answers, as Linux's vDSO defers to it", () => {
     expect(sys.calls.length).toBe(8);
   });
 
-  it("an invalid counter (mode NONE, HVCLOCK, unknown) goes to the syscall", () => {
+  it("an invalid counter (mode NONE, HVCLOCK without its page, unknown) goes to the syscall", () => {
     for (const mode of [vdso_clock_mode.NONE, vdso_clock_mode.HVCLOCK, 99]) {
       sys.calls = [];
       rootPage(TIME_PAGE, mode);
@@ -278,6 +279,37 @@ describe("counter modes", () => {
     expect(vdso.clockGettime(CLOCK_MONOTONIC).ts).toEqual({ sec: 500n, nsec: 100 + 200 });
     d.setUint8(PVCLOCK_PAGE + pv.flags, 0);
     expect(vdso.clockGettime(CLOCK_MONOTONIC).ts).toEqual(sys.answer);
+  });
+});
+
+describe("Hyper-V TSC page (HVCLOCK)", () => {
+  const HV = PVCLOCK_PAGE + PAGE;
+  it("scales the TSC through the page: (tsc * scale) >> 64 + offset; sequence 0 means invalid", () => {
+    rootPage(TIME_PAGE, vdso_clock_mode.HVCLOCK);
+    vdso.bind({ time: TIME_PAGE, hvclock: HV });
+    const d = vdso.view;
+    d.setUint32(HV + hv.tsc_sequence, 3, true);
+    d.setBigUint64(HV + hv.tsc_scale, 1n << 63n, true); // x0.5
+    d.setBigInt64(HV + hv.tsc_offset, 100n, true);
+    counter = 2n * (1000n + 300n - 100n); // reference counter = tsc/2 + 100 = cycle_last + 300
+    expect(vdso.clockGettime(CLOCK_MONOTONIC)).toEqual({ ret: 0, ts: { sec: 500n, nsec: 400 } });
+    d.setUint32(HV + hv.tsc_sequence, 0, true);
+    expect(vdso.clockGettime(CLOCK_MONOTONIC)).toEqual({ ret: 0, ts: sys.answer });
+    vdso.bind({ time: TIME_PAGE }); // no Hyper-V page mapped: syscall
+    d.setUint32(HV + hv.tsc_sequence, 3, true);
+    expect(vdso.clockGettime(CLOCK_MONOTONIC)).toEqual({ ret: 0, ts: sys.answer });
+  });
+
+  it("mul_u64_u64_hi is the high half of the 128-bit product", () => {
+    const M = (1n << 64n) - 1n;
+    let x = 0x9e3779b97f4a7c15n;
+    for (let i = 0; i < 10000; i++) {
+      x = (x * 6364136223846793005n + 1442695040888963407n) & M;
+      const a = x;
+      x = (x * 6364136223846793005n + 1442695040888963407n) & M;
+      const b = i % 100 === 0 ? M : x;
+      expect(BigInt.asUintN(64, vdso.exports.mul_u64_u64_hi(BigInt.asIntN(64, a), BigInt.asIntN(64, b)))).toBe((a * b) >> 64n);
+    }
   });
 });
 

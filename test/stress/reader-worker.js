@@ -10,7 +10,7 @@ const { exports } = new WebAssembly.Instance(module, {
   env: { memory, abort() {} },
   vdso: { rdtsc: () => 0n, sys_clock_gettime: () => ENOSYS, sys_clock_getres: () => ENOSYS, sys_gettimeofday: () => ENOSYS, sys_getrandom: () => BigInt(ENOSYS) },
 });
-if (exports.set_slot(slot) !== 0 || exports.bind(view.time, -1, -1, view.arch, -1) !== 0) throw new Error("bad slot or view");
+if (exports.set_slot(slot) !== 0 || exports.bind(view.time, -1, -1, view.arch, -1, -1) !== 0) throw new Error("bad slot or view");
 
 // status: BigInt64 [reads, torn, fallbacks] per reader, then an i32 stop flag at the end
 const counts = new BigInt64Array(status, 0, idx * 3 + 3);
