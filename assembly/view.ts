@@ -40,10 +40,24 @@ export function bind(time: usize, real: usize, rng: usize, arch: usize, pvclock:
   return 0;
 }
 
+/**
+ * The memory's size as last seen. `memory.size` on a shared memory is a slow
+ * read (another thread may grow it); memory never shrinks, so a cached size
+ * is a safe lower bound, refreshed only when a pointer seems to pass it.
+ */
+let known_size: usize = 0;
+
+@inline
+function memory_holds(end: usize): bool {
+  if (end <= known_size) return true;
+  known_size = <usize>memory.size() << 16;
+  return end <= known_size;
+}
+
 /** A result pointer must lie outside the store and inside memory (else -EFAULT). */
 @inline
 export function user_ok(p: usize, size: usize): bool {
-  return p >= <usize>STORE_END && p + size <= (<usize>memory.size() << 16) && p + size > p;
+  return p >= <usize>STORE_END && p + size > p && memory_holds(p + size);
 }
 
 /** This instance's result slot (see READER_SLOTS), for the exports that return a value. */
