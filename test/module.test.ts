@@ -34,9 +34,9 @@ describe("release module", () => {
     expect(new WebAssembly.Memory({ initial: 25, maximum: 64, shared: true }).buffer.byteLength).toBeGreaterThan(DATA_START);
   });
 
-  // The fast path is inlined into two entry points (as the kernel's __always_inline
-  // does), which costs a few KiB and saves several ns per read.
-  it("stays within its size budget (12 KiB)", () => {
-    expect(bytes.length).toBeLessThanOrEqual(12 * 1024);
+  // Two inlined copies of the read path (as the kernel's __always_inline, several ns
+  // a read), ChaCha20, vgetrandom and the WASI entry points: ~12 KiB today.
+  it("stays within its size budget (16 KiB)", () => {
+    expect(bytes.length).toBeLessThanOrEqual(16 * 1024);
   });
 });
