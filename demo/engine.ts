@@ -3,9 +3,8 @@
  * clocks steering aux clocks 0..7, advanced in steps of scaled wall time. It
  * runs in a Worker over shared memory (or in the page when it cannot).
  */
-import { Kernel, VirtualClocksource } from "../src/index.ts";
-import { seededClocks } from "../src/ptp/run.ts";
-import { PtpSimulation, type Sample } from "../src/ptp/sim.ts";
+// The demo uses the package as a user would (its "exports", resolved by Vite).
+import { Kernel, PtpSimulation, type Sample, seededClocks, VirtualClocksource } from "wasm-vdso";
 
 export type Control =
   | { op: "speed"; value: number }

@@ -5,10 +5,10 @@
  */
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { CLOCK_AUX, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_TAI, vdso_clock, vdso_time_data, vdso_timestamp } from "../assembly/layout.ts";
-import { createReader, sharedMemory, type Vdso, type View } from "../src/index.ts";
+import { createReader, layout, sharedMemory, type Vdso, type View } from "wasm-vdso";
 import { type Batch, CLOCKS, type Control, Engine } from "./engine.ts";
 
+const { CLOCK_AUX, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_TAI, vdso_clock, vdso_time_data, vdso_timestamp } = layout;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $("status");
 const COLORS = ["#58a6ff", "#3fa066", "#e0c341", "#d2704f", "#b48ead", "#88c0d0", "#ebcb8b", "#bf616a"];

@@ -14,3 +14,7 @@ export { createReader } from "./reader.ts";
 export { SharedCounterClocksource } from "./kernel/clocksource.ts";
 export { sharedMemory } from "./wasm.ts";
 export { wasiClockImports, wasiClockImportsNoJs, type WasiClockImports } from "./wasi.ts";
+export { PtpSimulation, defaultClock, Stats, type ClockConfig, type Sample, type SimOptions } from "./ptp/sim.ts";
+export { PiServo, piGains, ServoState, type PiConfig } from "./ptp/servo.ts";
+export { runPtp, seededClocks } from "./ptp/run.ts";
+export { Rng } from "./ptp/rng.ts";
