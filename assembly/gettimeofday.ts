@@ -42,9 +42,6 @@ declare function sys_gettimeofday(tv: usize, tz: usize): i32;
 
 const BIT62: u64 = 1 << 62;
 
-/** The result of `get_timestamp`: seconds and not yet normalised nanoseconds. */
-let t_sec: u64 = 0;
-let t_ns: u64 = 0;
 
 /** x86 `vdso_calc_ns`, exported as is for the property test. */
 export function vdso_calc_ns(vc: usize, cycles: u64, base: u64): u64 {
@@ -65,15 +62,24 @@ function calc_ns(vc: usize, cycles: u64, base: u64): u64 {
   return (delta * mult + base) >> shift;
 }
 
-/** `vdso_get_timestamp`: reads the counter and `basetime[idx]` into t_sec/t_ns. */
+/**
+ * `vdso_get_timestamp`, in two halves so the results stay in locals (no
+ * globals, no memory): the counter (U64_MAX-like when invalid, see
+ * cycles_ok), then the nanoseconds of `basetime[idx]` at that counter.
+ */
 @inline
-function get_timestamp(vc: usize, idx: i32): bool {
-  const cycles = get_hw_counter(load<i32>(vc + vdso_clock.clock_mode));
-  if (!cycles_ok(cycles)) return false;
-  const bt = vc + vdso_clock.basetime + idx * vdso_timestamp.SIZE;
-  t_ns = calc_ns(vc, cycles, load<u64>(bt + vdso_timestamp.nsec));
-  t_sec = load<u64>(bt + vdso_timestamp.sec);
-  return true;
+function read_counter(vc: usize): u64 {
+  return get_hw_counter(load<i32>(vc + vdso_clock.clock_mode));
+}
+
+@inline
+function timestamp_ns(vc: usize, idx: i32, cycles: u64): u64 {
+  return calc_ns(vc, cycles, load<u64>(vc + vdso_clock.basetime + idx * vdso_timestamp.SIZE + vdso_timestamp.nsec));
+}
+
+@inline
+function timestamp_sec(vc: usize, idx: i32): u64 {
+  return load<u64>(vc + vdso_clock.basetime + idx * vdso_timestamp.SIZE + vdso_timestamp.sec);
 }
 
 /** `vdso_set_timespec`. The division runs after the seqlock loop, so a torn read cannot make it long. */
@@ -101,13 +107,15 @@ function do_hres_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool {
   const vc = vd_real + (vcns - vdns);
   const offs = ns_offset(vcns, clock);
   let seq: i64;
+  let sec: u64, ns: u64;
   do {
     if ((seq = read_begin(vc)) == SEQ_STUCK) return false;
-    if (!get_timestamp(vc, clock)) return false;
+    const cycles = read_counter(vc);
+    if (!cycles_ok(cycles)) return false;
+    ns = timestamp_ns(vc, clock, cycles);
+    sec = timestamp_sec(vc, clock);
   } while (read_retry(vc, seq));
-  const sec = t_sec + load<u64>(offs + vdso_timestamp.sec);
-  const ns = t_ns + load<u64>(offs + vdso_timestamp.nsec);
-  set_timespec(ts, sec, ns);
+  set_timespec(ts, sec + load<u64>(offs + vdso_timestamp.sec), ns + load<u64>(offs + vdso_timestamp.nsec));
   return true;
 }
 
@@ -115,13 +123,17 @@ function do_hres_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool {
 @inline
 function do_hres(vd: usize, vc: usize, clock: i32, ts: usize): bool {
   let seq: i64;
+  let sec: u64, ns: u64;
   do {
     seq = read_begin_timens(vc);
     if (seq == SEQ_TIMENS) return do_hres_timens(vd, vc, clock, ts);
     if (seq == SEQ_STUCK) return false;
-    if (!get_timestamp(vc, clock)) return false;
+    const cycles = read_counter(vc);
+    if (!cycles_ok(cycles)) return false;
+    ns = timestamp_ns(vc, clock, cycles);
+    sec = timestamp_sec(vc, clock);
   } while (read_retry(vc, seq));
-  set_timespec(ts, t_sec, t_ns);
+  set_timespec(ts, sec, ns);
   return true;
 }
 
@@ -166,6 +178,7 @@ function do_aux(vd: usize, clock: i32, ts: usize): bool {
   const idx = clock - CLOCK_AUX;
   let vc = vd + vdso_time_data.aux_clock_data + idx * vdso_clock.SIZE;
   let seq: i64;
+  let sec: u64, ns: u64;
   do {
     seq = read_begin_timens(vc);
     if (seq == SEQ_TIMENS) {
@@ -178,9 +191,12 @@ function do_aux(vd: usize, clock: i32, ts: usize): bool {
     if (seq == SEQ_STUCK) return false;
     // A disabled aux clock publishes mode NONE; the syscall says ENODEV.
     if (load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.NONE) return false;
-    if (!get_timestamp(vc, VDSO_BASE_AUX)) return false;
+    const cycles = read_counter(vc);
+    if (!cycles_ok(cycles)) return false;
+    ns = timestamp_ns(vc, VDSO_BASE_AUX, cycles);
+    sec = timestamp_sec(vc, VDSO_BASE_AUX);
   } while (read_retry(vc, seq));
-  set_timespec(ts, t_sec, t_ns);
+  set_timespec(ts, sec, ns);
   return true;
 }
 
