@@ -151,16 +151,17 @@ function renderClocks(): void {
 let plotOffset: uPlot;
 let plotFreq: uPlot;
 function buildPlots(): void {
-  const opts = (title: string): uPlot.Options => ({
+  // Offsets: a symmetric-log axis, so a 1 ms step and a 100 ns steady state both stay readable.
+  const opts = (title: string, log = false): uPlot.Options => ({
     width: Math.max(300, (document.body.clientWidth - 60) / 2),
     height: 220,
     legend: { show: false },
-    scales: { x: { time: false } },
+    scales: { x: { time: false }, y: log ? { distr: 4, asinh: 100 } : {} },
     axes: [{ stroke: "#8a93a5", grid: { stroke: "#222" } }, { stroke: "#8a93a5", grid: { stroke: "#222" }, size: 70 }],
     series: [{ label: "t (s)" }, ...COLORS.map((color, i) => ({ label: `ptp${i}`, stroke: color, spanGaps: true, width: 1 }))],
     title,
   });
-  plotOffset = new uPlot(opts(""), [[], ...COLORS.map(() => [])], $("plot-offset"));
+  plotOffset = new uPlot(opts("", true), [[], ...COLORS.map(() => [])], $("plot-offset"));
   plotFreq = new uPlot(opts(""), [[], ...COLORS.map(() => [])], $("plot-freq"));
 }
 function renderPlots(): void {
