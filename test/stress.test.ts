@@ -7,8 +7,10 @@ describe("seqlock under real concurrency (shared memory, worker threads)", () =>
     const r = await runStress({ readers: 4, readsPerReader: 400_000 });
     expect(r.reads).toBeGreaterThanOrEqual(1_600_000n);
     expect(r.updates).toBeGreaterThan(1000);
-    expect(r.fallbacks).toBe(0n);
     expect(r.torn).toBe(0n);
+    // A reader that waits ~0.2 s on a writer preempted mid-update takes the syscall
+    // instead: not a torn read, and rare (none seen here), but possible on a loaded machine.
+    expect(r.fallbacks * 1000n).toBeLessThanOrEqual(r.reads);
   });
 
   it("negative control: the same harness without the seqlock check sees torn reads", async () => {
