@@ -42,7 +42,6 @@ declare function sys_gettimeofday(tv: usize, tz: usize): i32;
 
 const BIT62: u64 = 1 << 62;
 
-
 /** x86 `vdso_calc_ns`, exported as is for the property test. */
 export function vdso_calc_ns(vc: usize, cycles: u64, base: u64): u64 {
   return calc_ns(vc, cycles, base);
