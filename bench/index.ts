@@ -67,6 +67,19 @@ for (const mode of ["host-call", "shared", "virtual"] as const) {
   add(`wasm loop, ${mode}`, `wasm ${mode}: MONOTONIC in a time namespace`, () => check(ns.vdso.exports.read_loop(CLOCK_MONOTONIC, N), "read"), N);
 }
 
+// ---- the same read inlined into the caller's loop (an AssemblyScript program compiling assembly/ in) ----
+{
+  const k = kernels.shared!.k;
+  const ENOSYS = -38;
+  const inline = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(join(root, "build/inline.wasm"))), {
+    env: { memory: k.memory, abort() {} },
+    vdso: { rdtsc: process.hrtime.bigint, sys_clock_gettime: () => ENOSYS, sys_clock_getres: () => ENOSYS, sys_gettimeofday: () => ENOSYS, sys_getrandom: () => BigInt(ENOSYS) },
+  }).exports as unknown as { set_slot(p: number): number; bind(...a: number[]): number; inline_loop(clock: number, n: number): bigint };
+  const v = k.store.rootView();
+  if (inline.set_slot(allocSlot(k.memory)) !== 0 || inline.bind(v.time, -1, v.rng!, v.arch!, -1, -1) !== 0) throw new Error("inline module: bad slot or view");
+  add("wasm loop, shared", "wasm shared: MONOTONIC, read inlined into the caller's loop", () => check(inline.inline_loop(CLOCK_MONOTONIC, N), "inline"), N);
+}
+
 // ---- from JS ----
 const shared = kernels.shared!.k;
 const hostCall = kernels["host-call"]!.k;
