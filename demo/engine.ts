@@ -4,7 +4,7 @@
  * runs in a Worker over shared memory (or in the page when it cannot).
  */
 // The demo uses the package as a user would (its "exports", resolved by Vite).
-import { Kernel, PtpSimulation, type Sample, seededClocks, VirtualClocksource } from "wasm-vdso";
+import { ADJ_TAI, Kernel, PtpSimulation, type Sample, seededClocks, timex, VirtualClocksource } from "wasm-vdso";
 
 export type Control =
   | { op: "speed"; value: number }
@@ -45,7 +45,7 @@ export class Engine {
     const cs = new VirtualClocksource();
     const now = Date.now();
     const kernel = await Kernel.create({ clocksource: cs, memory, realtime: { sec: BigInt(Math.floor(now / 1000)), nsec: 0n } });
-    kernel.adjtimex({ modes: 0x0080, constant: 37n, offset: 0n, freq: 0n, maxerror: 0n, esterror: 0n, status: 0, precision: 0n, tolerance: 0n, tick: 0n, tai: 0, time: { sec: 0n, usec: 0n } });
+    kernel.adjtimex(timex({ modes: ADJ_TAI, constant: 37n })); // TAI - UTC = 37 s
     const { clocks, sysPpm } = seededClocks(CLOCKS, 2026);
     // ptp4l's step_threshold at 100 us (linuxptp's default 0 never steps after the first lock):
     // a visitor's 1 ms step then sends the servo back through s0 and s1 to s2.

@@ -6,21 +6,16 @@
 import {
   CLOCK_AUX,
   CLOCK_AUX_LAST,
-  CLOCK_SGI_CYCLE,
-  CLOCK_TAI,
   EINVAL,
-  ENODEV,
-  ENOSYS,
-  MAX_CLOCKS,
   NO_PAGE,
   STORE_START,
   vdso_clock,
-  vdso_clock_mode,
   vdso_pages,
   vdso_time_data,
 } from "../assembly/layout.ts";
 import { SNAPSHOT_FLAG_TIMENS, type Snapshot } from "./snapshot.ts";
-import { type Syscalls, type Timespec, type View, Vdso, type Build } from "./wasm.ts";
+import { PageSyscalls } from "./pagesyscalls.ts";
+import { type Timespec, type View, Vdso, type Build } from "./wasm.ts";
 
 const PAGE = vdso_pages.PAGE_SIZE;
 /** Where the replayed `[vvar]` and `[vvar_vclock]` pages go in the store. */
@@ -30,49 +25,15 @@ const VCLOCK_AT = STORE_START + vdso_pages.VDSO_NR_PAGES * PAGE;
 /** One clock as the CLI prints it. */
 export type ClockAnswer = { id: number; sec: bigint; nsec: number } | { id: number; fallback: true; ret: number };
 
-/** The errno the kernel gives for a clock id it does not know. */
-export function isInvalidClockId(clock: number): boolean {
-  return clock < 0 || clock > CLOCK_AUX_LAST || clock === CLOCK_SGI_CYCLE || (clock > CLOCK_TAI && clock < MAX_CLOCKS);
-}
-
-/**
- * The syscalls of a replayed kernel. A snapshot holds pages, not a timekeeper:
- * invalid ids get EINVAL and a disabled aux clock ENODEV, as the kernel says;
- * what only a live timekeeper could answer (CPU time, alarm clocks, a bad
- * counter) gets ENOSYS. `fallbacks` records every call, so callers can tell a
- * vDSO answer from a syscall.
- */
-export class SnapshotSyscalls implements Syscalls {
-  fallbacks: number[] = [];
-  constructor(private auxMode: (idx: number) => number) {}
-
-  private answer(clock: number): number {
-    this.fallbacks.push(clock);
-    if (isInvalidClockId(clock)) return -EINVAL;
-    if (clock >= CLOCK_AUX && this.auxMode(clock - CLOCK_AUX) === vdso_clock_mode.NONE) return -ENODEV;
-    return -ENOSYS;
-  }
-  clock_gettime(clock: number): number {
-    return this.answer(clock);
-  }
-  clock_getres(clock: number): number {
-    return this.answer(clock);
-  }
-  gettimeofday(): number {
-    this.fallbacks.push(-1);
-    return -ENOSYS;
-  }
-}
-
 /** A wasm vDSO holding one snapshot at a time. */
 export class Replay {
   private snapshot?: Snapshot;
   counter = 0n;
-  private constructor(readonly vdso: Vdso, readonly sys: SnapshotSyscalls) {}
+  private constructor(readonly vdso: Vdso, readonly sys: PageSyscalls) {}
 
   static async create(build: Build = "release"): Promise<Replay> {
     let self: Replay | undefined;
-    const sys = new SnapshotSyscalls((idx) => self!.auxMode(idx));
+    const sys = new PageSyscalls((idx) => self!.auxMode(idx));
     const vdso = await Vdso.create({ counter: () => self!.counter, syscalls: sys, build });
     self = new Replay(vdso, sys);
     return self;
