@@ -89,6 +89,11 @@ function set_timespec(ts: usize, sec: u64, ns: u64): void {
     store<u64>(ts, ns, 8);
     return;
   }
+  set_timespec_carry(ts, sec, ns);
+}
+
+/** The rare half of set_timespec (an update is late), kept out of the hot code. */
+function set_timespec_carry(ts: usize, sec: u64, ns: u64): void {
   const q = iter_div_u64_rem(ns, NSEC_PER_SEC);
   store<u64>(ts, sec + <u64>q);
   store<u64>(ts, div_rem, 8);
@@ -292,8 +297,38 @@ export function time(t: usize): i64 {
   return <i64>secs;
 }
 
+/**
+ * `do_hres` for the value-returning exports: sec * 10^9 + ns straight from
+ * locals (no timespec, no normalisation needed), or -1 when anything is
+ * unusual; the caller then takes the full timespec path, which handles every case.
+ */
+@inline
+function hres_value(vc: usize, clock: i32): i64 {
+  let seq: i64;
+  let sec: u64, ns: u64;
+  do {
+    // An odd seq (writer busy, or a namespace page) is left to the timespec path, which waits once.
+    seq = <i64>atomic.load<u32>(vc + vdso_clock.seq);
+    if (seq & 1) return -1;
+    const cycles = read_counter(vc);
+    if (!cycles_ok(cycles)) return -1;
+    ns = timestamp_ns(vc, clock, cycles);
+    sec = timestamp_sec(vc, clock);
+  } while (read_retry(vc, seq));
+  return <i64>(sec * <u64>NSEC_PER_SEC + ns);
+}
+
+/** A reading as one i64 of nanoseconds, or -1 to take the timespec path. */
+@inline
+export function fast_value(clock: i32): i64 {
+  if (<u32>clock > <u32>CLOCK_AUX_LAST || !((1 << clock) & VDSO_HRES)) return -1;
+  return hres_value(vd_time + vdso_time_data.clock_data + CS_HRES_COARSE * vdso_clock.SIZE, clock);
+}
+
 /** A reading as one i64 of nanoseconds (a BigInt in JS), or a negated errno. */
 export function clock_gettime_ns(clock: i32): i64 {
+  const v = fast_value(clock);
+  if (v >= 0) return v;
   const ts = slot;
   if (ts == 0) return -EFAULT; // no slot set: nowhere to put the result
   const ret = gettime_checked(clock, ts);
@@ -306,11 +341,13 @@ export function clock_gettime_ns(clock: i32): i64 {
  * negated errno. Exact below 2^53 ns (104 days), as MONOTONIC usually is.
  */
 export function clock_gettime_f64(clock: i32): f64 {
+  const v = fast_value(clock);
+  if (v >= 0) return <f64>v;
   const ts = slot;
   if (ts == 0) return -EFAULT;
   const ret = gettime_checked(clock, ts);
   if (ret != 0) return <f64>ret;
-  return <f64>load<i64>(ts) * <f64>NSEC_PER_SEC + <f64>load<i64>(ts, 8);
+  return <f64>(load<i64>(ts) * NSEC_PER_SEC + load<i64>(ts, 8));
 }
 
 /**

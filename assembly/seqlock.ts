@@ -21,27 +21,35 @@ export const SEQ_STUCK: i64 = -2;
 // The torn-read harness's negative control is built with `--use VDSO_NO_SEQLOCK=1`:
 // readers then neither wait for an even seq nor retry. Production builds never define it.
 
-/** Waits for an even `seq` and returns it; odd seq on a namespace page returns SEQ_TIMENS. */
+/**
+ * Waits for an even `seq` and returns it; odd seq on a namespace page returns
+ * SEQ_TIMENS. The even case is one load; waiting is a call, so the wait loop
+ * stays out of every reader's hot code (a wasm engine pays for loop code it
+ * never runs: stack checks, unrolled copies, spilled registers).
+ */
 @inline
 export function read_begin_timens(vc: usize): i64 {
-  let spins: u32 = 0;
-  let seq: u32;
-  while ((seq = atomic.load<u32>(vc + vdso_clock.seq)) & 1) {
-    if (isDefined(VDSO_NO_SEQLOCK)) break;
-    // Only an odd seq is checked for TIMENS, so ordinary readers pay nothing.
-    if (load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS) return SEQ_TIMENS;
-    if (++spins > SPIN_LIMIT) return SEQ_STUCK;
-  }
+  const seq = atomic.load<u32>(vc + vdso_clock.seq);
+  if (seq & 1) return wait_even(vc, true);
   return <i64>seq;
 }
 
 /** `vdso_read_begin`: waits for an even `seq` (no namespace escape). */
 @inline
 export function read_begin(vc: usize): i64 {
+  const seq = atomic.load<u32>(vc + vdso_clock.seq);
+  if (seq & 1) return wait_even(vc, false);
+  return <i64>seq;
+}
+
+/** The slow half of read_begin: spin while `seq` is odd. */
+function wait_even(vc: usize, timens: bool): i64 {
   let spins: u32 = 0;
   let seq: u32;
   while ((seq = atomic.load<u32>(vc + vdso_clock.seq)) & 1) {
     if (isDefined(VDSO_NO_SEQLOCK)) break;
+    // Only an odd seq is checked for TIMENS, so ordinary readers pay nothing.
+    if (timens && load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS) return SEQ_TIMENS;
     if (++spins > SPIN_LIMIT) return SEQ_STUCK;
   }
   return <i64>seq;

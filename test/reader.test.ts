@@ -337,3 +337,39 @@ describe("the reader never leaves its view", () => {
     expect(sys.calls).toEqual([]);
   });
 });
+
+describe("the value-returning exports (nowNs, nowF64, WASI) agree with clock_gettime", () => {
+  const ids = [INT_MIN, -1, ...Array.from({ length: 25 }, (_, i) => i), 31, 32, 33, 100, INT_MAX];
+  const expected = (clock: number): bigint => {
+    const r = vdso.clockGettime(clock);
+    return r.ret === 0 ? r.ts!.sec * 1_000_000_000n + BigInt(r.ts!.nsec) : BigInt(r.ret);
+  };
+  const check = (what: string, clocks = ids) => {
+    for (const clock of clocks) {
+      const want = expected(clock);
+      expect(vdso.nowNs(clock), `${what}: nowNs(${clock})`).toBe(want);
+      expect(vdso.nowF64(clock), `${what}: nowF64(${clock})`).toBe(Number(want));
+    }
+  };
+  const situations: Array<[string, () => void, number[]?]> = [
+    ["root page", () => {}],
+    ["an update 7.5 s late (the timespec path normalises)", () => (counter = 1000n + 7_500_000_000n)],
+    ["the counter behind cycle_last (bit 62 clamp)", () => (counter = 999n)],
+    ["an odd seq that never clears (stuck writer: the syscall)", () => vdso.view.setUint32(clockAt(TIME_PAGE, 0) + vdso_clock.seq, 3, true), [CLOCK_MONOTONIC]],
+    ["an invalid counter mode (the syscall)", () => vdso.view.setInt32(clockAt(TIME_PAGE, 0) + vdso_clock.clock_mode, 99, true)],
+    ["an enabled aux clock", () => writeClock(vdso.memory, auxAt(TIME_PAGE, 2), { mode: vdso_clock_mode.TSC, cycle_last: 1000n, max_cycles: 1n << 40n, mult: MULT, shift: SHIFT, base: { 0: [9n, 0n] } })],
+    ["a time namespace", () => {
+      clearStore(vdso.memory);
+      rootPage(REAL_PAGE);
+      for (const cs of [0, 1]) writeClock(vdso.memory, clockAt(TIME_PAGE, cs), { seq: 1, mode: vdso_clock_mode.TIMENS, mask: 0n, base: { 1: [1000n, 999_999_999n], 7: [-100n, 5n] } });
+      for (let n = 0; n < 8; n++) writeClock(vdso.memory, auxAt(TIME_PAGE, n), { seq: 1, mode: vdso_clock_mode.TIMENS, mask: 0n });
+      vdso.bind({ time: TIME_PAGE, real: REAL_PAGE, rng: RNG_PAGE });
+    }],
+  ];
+  for (const [what, setup, clocks] of situations) {
+    it(what, () => {
+      setup();
+      check(what, clocks);
+    });
+  }
+});
