@@ -96,6 +96,15 @@ export class Vdso {
   readonly memory: WebAssembly.Memory;
   /** This instance's result slot: outside the store, never shared with another reader. */
   readonly scratch: number;
+  /**
+   * A reading in ns as a number (no allocation; exact below 2^53 ns), or a
+   * negated errno. This instance's wasm export itself, not a method wrapping
+   * it: a call site that sees one function gets V8's inlined JS-to-wasm call;
+   * a shared method called for two instances would go through the generic one.
+   */
+  readonly nowF64: (clock: number) => number;
+  /** A reading in ns as a BigInt (allocates), or a negated errno. Also the export itself. */
+  readonly nowNs: (clock: number) => bigint;
   /** The counter the `rdtsc` import returns (the host's "CPU counter"). */
   counter: () => bigint;
   syscalls: Syscalls;
@@ -103,6 +112,8 @@ export class Vdso {
   private constructor(instance: WebAssembly.Instance, counter: () => bigint, syscalls: Syscalls) {
     this.exports = instance.exports as unknown as Exports;
     this.memory = this.exports.memory;
+    this.nowF64 = this.exports.clock_gettime_f64;
+    this.nowNs = this.exports.clock_gettime_ns;
     this.scratch = allocSlot(this.memory);
     if (this.exports.set_slot(this.scratch) !== 0) throw new RangeError("wasm-vdso: reader slot outside memory");
     this.counter = counter;
@@ -182,15 +193,6 @@ export class Vdso {
     return this.exports.time(0);
   }
 
-  /** A reading in ns as a BigInt (allocates), or a negated errno. */
-  nowNs(clock: number): bigint {
-    return this.exports.clock_gettime_ns(clock);
-  }
-
-  /** A reading in ns as a number (no allocation; exact below 2^53 ns), or a negated errno. */
-  nowF64(clock: number): number {
-    return this.exports.clock_gettime_f64(clock);
-  }
 
   readTimespec(addr: number): Timespec {
     const d = this.view;
