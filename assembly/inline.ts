@@ -1,10 +1,11 @@
 /**
- * The read path inlined into a caller's loop, as an AssemblyScript program
- * that compiles `assembly/` in gets it (bench only, never shipped): no call,
- * and the clock family test done once per read by a predictable branch.
+ * Bench-only programs over the reader's memory (never shipped): the read path
+ * inlined into a caller's loop, as an AssemblyScript program that compiles
+ * `assembly/` in gets it, and the floor under any reader.
  */
+import { CLOCK_MONOTONIC, CS_HRES_COARSE, vdso_arch_data, vdso_clock, vdso_time_data, vdso_timestamp } from "./layout";
 import { clock_gettime_data } from "./gettimeofday";
-import { slot, vd_time } from "./view";
+import { slot, vd_arch, vd_time } from "./view";
 
 export { bind, set_slot } from "./view";
 
@@ -13,5 +14,30 @@ export function inline_loop(clock: i32, n: i32): i64 {
   const ts = slot;
   const vd = vd_time;
   for (let i = 0; i < n; i++) if (!clock_gettime_data(vd, clock, ts)) return -1;
+  return load<i64>(ts, 8);
+}
+
+/**
+ * The floor: `n` bare seqlock reads of MONOTONIC (seq, counter word, the
+ * multiply-add-shift, seq again, two stores), inlined, with none of the
+ * checks a real reader needs (odd seq, counter mode, max_cycles, carry,
+ * pointer). Not a valid reader; it shows what any reader here costs at least.
+ */
+export function bare_loop(n: i32): i64 {
+  const ts = slot;
+  const vc = vd_time + vdso_time_data.clock_data + CS_HRES_COARSE * vdso_clock.SIZE;
+  const bt = vc + vdso_clock.basetime + CLOCK_MONOTONIC * vdso_timestamp.SIZE;
+  const counter = vd_arch + vdso_arch_data.counter;
+  for (let i = 0; i < n; i++) {
+    let seq: u32, sec: u64, ns: u64;
+    do {
+      seq = atomic.load<u32>(vc + vdso_clock.seq);
+      const delta = atomic.load<u64>(counter) - load<u64>(vc + vdso_clock.cycle_last);
+      ns = (delta * <u64>load<u32>(vc + vdso_clock.mult) + load<u64>(bt + vdso_timestamp.nsec)) >> load<u32>(vc + vdso_clock.shift);
+      sec = load<u64>(bt + vdso_timestamp.sec);
+    } while (atomic.load<u32>(vc + vdso_clock.seq) != seq);
+    store<u64>(ts, sec);
+    store<u64>(ts, ns, 8);
+  }
   return load<i64>(ts, 8);
 }
