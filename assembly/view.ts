@@ -3,10 +3,25 @@
  * the kernel mapping `[vvar]` and `[vvar_vclock]` into a task. Every page of a
  * view lies inside the store region, so reads can never leave it.
  */
-import { NO_PAGE, READER_SLOT_SIZE, STORE_END, STORE_START, vdso_pages } from "./layout";
+import {
+  CS_BASES, MAX_AUX_CLOCKS, NO_PAGE, READER_SLOT_SIZE, STORE_END, STORE_START, vdso_clock, vdso_clock_mode, vdso_pages, vdso_time_data,
+} from "./layout";
+
+/**
+ * Page 0 before any bind: every clock looks like a namespace page's (odd seq,
+ * mode TIMENS) and there is no real page, so every read takes the syscall
+ * rather than reading memory that is not a data page. It is static data of
+ * the module, never written after start.
+ */
+const UNBOUND = memory.data(vdso_time_data.SIZE, 64);
+for (let i = 0; i < CS_BASES + MAX_AUX_CLOCKS; i++) {
+  const vc = UNBOUND + vdso_time_data.clock_data + i * vdso_clock.SIZE;
+  store<u32>(vc + vdso_clock.seq, 1);
+  store<i32>(vc + vdso_clock.clock_mode, vdso_clock_mode.TIMENS);
+}
 
 /** Page 0: `vdso_time_data`, or the namespace page of a task in a time namespace. */
-export let vd_time: usize = <usize>NO_PAGE;
+export let vd_time: usize = UNBOUND;
 /** Page 1: the real `vdso_time_data` for a namespaced task, else NO_PAGE. */
 export let vd_real: usize = <usize>NO_PAGE;
 /** Page 2: `vdso_rng_data`. */

@@ -373,3 +373,18 @@ describe("the value-returning exports (nowNs, nowF64, WASI) agree with clock_get
     });
   }
 });
+
+describe("a reader never bound to a view", () => {
+  it("answers every call through the syscalls and reads no page", async () => {
+    const rec = new RecordingSyscalls();
+    const fresh = await Vdso.create({ counter: () => 5000n, syscalls: rec });
+    for (const clock of [CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME, CLOCK_AUX + 1]) {
+      expect(fresh.clockGettime(clock)).toEqual({ ret: 0, ts: rec.answer });
+      expect(fresh.nowNs(clock)).toBe(777_000_000_123n);
+      expect(fresh.clockGetres(clock)).toEqual({ ret: 0, ts: { sec: 0n, nsec: 1 } });
+    }
+    expect(fresh.gettimeofday()).toMatchObject({ ret: 0, sec: 555n, usec: 7, minuteswest: -60 });
+    expect(fresh.time()).toBe(BigInt(-EFAULT)); // time() has no syscall to defer to here
+    expect(rec.calls.length).toBe(6 * 3 + 1);
+  });
+});
