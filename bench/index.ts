@@ -218,7 +218,7 @@ add("writer", "one timekeeper update (core + 8 aux clocks)", () => {
 });
 
 const C_ROW = "C clock_gettime(MONOTONIC), real vDSO";
-// The issue's targets: paired ratios where both rows are tasks here, else medians of per-round ratios.
+// The issue's targets, each as the median ratio of alternating slices (below).
 const targets: Array<{ what: string; a: string; b: string; max: number; context?: boolean }> = [
   { what: "wasm, shared counter, MONOTONIC vs node:wasi", a: "wasm shared: MONOTONIC", b: "node:wasi clock_time_get(MONOTONIC)", max: 0.1 },
   { what: "the same, inlined into the caller, vs node:wasi", a: "wasm shared: MONOTONIC, read inlined into the caller's loop", b: "node:wasi clock_time_get(MONOTONIC)", max: 0.1 },
@@ -274,9 +274,10 @@ for (const t of tasks) {
 
 // ---- the targets' ratios, measured in pairs ----
 // Rounds leave seconds between two rows and this machine changes speed over
-// seconds, so a target's two rows are also run alternately in 3 ms slices;
-// its ratio is the median over adjacent pairs of slices.
-function nsPerRead(t: (typeof tasks)[number], sliceMs: number): number {
+// seconds, so a target's two rows are also run alternately in 3 ms slices
+// (the C program for ~3 ms of reads); its ratio is the median over adjacent
+// pairs of slices.
+function nsPerReadJs(t: (typeof tasks)[number], sliceMs: number): number {
   const t0 = performance.now();
   let n = 0;
   let t1: number;
@@ -286,9 +287,16 @@ function nsPerRead(t: (typeof tasks)[number], sliceMs: number): number {
   } while ((t1 = performance.now()) - t0 < sliceMs);
   return ((t1 - t0) * 1e6) / (n * t.per);
 }
+// The C row as a slice too: one run of the program with ~3 ms of reads (its start-up is not timed).
+const cSlice = { name: C_ROW, group: "native", per: 1, fn: () => 0 };
+function nsPerReadC(): number {
+  return Number(execFileSync(cProgram!, ["100000"], { encoding: "utf8" }).split(" ")[0]);
+}
 async function pairedRatio(a: string, b: string, pairs = 41, sliceMs = 3): Promise<number | undefined> {
-  const ta = tasks.find((t) => t.name === a), tb = tasks.find((t) => t.name === b);
+  const ta = tasks.find((t) => t.name === a), tb = b === C_ROW && cProgram ? cSlice : tasks.find((t) => t.name === b);
   if (!ta || !tb) return undefined;
+  // A JS/wasm slice first runs 1 ms untimed: the C program's start just before pollutes caches and predictors.
+  const nsPerRead = (t: (typeof tasks)[number], ms: number) => (t === cSlice ? nsPerReadC() : (nsPerReadJs(t, 1), nsPerReadJs(t, ms)));
   const ratios: number[] = [];
   for (let i = 0; i < pairs; i++) {
     lastTurn = 0;
@@ -389,9 +397,10 @@ for (const r of rows) r.ratio = ratioOf(r, baseRow);
 const targetRows = targets.flatMap((t) => {
   const a = row(t.a), b = row(t.b);
   if (!a || !b) return [];
-  const p = paired.get(t.what);
-  const r = p ?? ratioOf(a, b);
-  return [{ ...t, ratio: r, how: p !== undefined ? "pairs of 3 ms slices" : "rounds", met: r <= t.max }];
+  const p = paired.get(t.what) ?? Number.NaN;
+  const r = ratioOf(a, b);
+  // Met only if both ways of measuring say so.
+  return [{ ...t, ratio: p, roundsRatio: r, met: p <= t.max && r <= t.max }];
 });
 const fmt = (x: number, d = 2) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(d));
 const lines = [
@@ -399,9 +408,9 @@ const lines = [
   `| --- | ---: | ---: | ---: | --- |`,
   ...rows.map((r) => `| ${r.name} | ${fmt(r.ns)} | ${fmt(r.ratio!, 3)} | ${r.rounds ? `${fmt(Math.min(...r.rounds))}-${fmt(Math.max(...r.rounds))}` : ""} | ${r.note ?? ""} |`),
   ``,
-  `| target | ratio | measured as median over | target | met |`,
-  `| --- | ---: | --- | ---: | --- |`,
-  ...targetRows.map((t) => `| ${t.what} | ${t.ratio.toFixed(3)} | ${t.how} | ≤ ${t.max} | ${t.context ? "-" : t.met ? "yes" : "no"} |`),
+  `| target | ratio, paired slices | ratio, rounds | target | met (both) |`,
+  `| --- | ---: | ---: | ---: | --- |`,
+  ...targetRows.map((t) => `| ${t.what} | ${t.ratio.toFixed(3)} | ${t.roundsRatio.toFixed(3)} | ≤ ${t.max} | ${t.context ? "-" : t.met ? "yes" : "no"} |`),
   ``,
   `| reader workers (writer ticking at 1 kHz) | reads per second, all readers |`,
   `| ---: | ---: |`,
