@@ -99,7 +99,7 @@ function set_timespec(ts: usize, sec: u64, ns: u64): void {
   set_timespec_carry(ts, sec, ns);
 }
 
-/** The rare half of set_timespec (an update is late), kept out of the hot code. */
+/** The rare half of set_timespec: an update more than a second late. */
 function set_timespec_carry(ts: usize, sec: u64, ns: u64): void {
   const q = iter_div_u64_rem(ns, NSEC_PER_SEC);
   store<u64>(ts, sec + <u64>q);

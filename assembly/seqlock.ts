@@ -23,9 +23,9 @@ export const SEQ_STUCK: i64 = -2;
 
 /**
  * Waits for an even `seq` and returns it; odd seq on a namespace page returns
- * SEQ_TIMENS. The even case is one load; waiting is a call, so the wait loop
- * stays out of every reader's hot code (a wasm engine pays for loop code it
- * never runs: stack checks, unrolled copies, spilled registers).
+ * SEQ_TIMENS. The even case is one load and a test; the wait loop sits behind
+ * that branch (Binaryen still inlines it, but the engine's hot path no longer
+ * runs through a loop header with its stack check on every read).
  */
 @inline
 export function read_begin_timens(vc: usize): i64 {
