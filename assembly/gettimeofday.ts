@@ -89,18 +89,6 @@ function set_timespec(ts: usize, sec: u64, ns: u64): void {
     store<u64>(ts, ns, 8);
     return;
   }
-  // One second over: the kernel's loop runs once. A reader whose timekeeper is
-  // a tick or more late lands here often, so it stays inline.
-  if (ns < 2 * <u64>NSEC_PER_SEC) {
-    store<u64>(ts, sec + 1);
-    store<u64>(ts, ns - <u64>NSEC_PER_SEC, 8);
-    return;
-  }
-  set_timespec_carry(ts, sec, ns);
-}
-
-/** The rare half of set_timespec: an update more than a second late. */
-function set_timespec_carry(ts: usize, sec: u64, ns: u64): void {
   const q = iter_div_u64_rem(ns, NSEC_PER_SEC);
   store<u64>(ts, sec + <u64>q);
   store<u64>(ts, div_rem, 8);

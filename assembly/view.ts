@@ -1,7 +1,8 @@
 /**
  * The pages a reader is bound to. Wasm has no MMU: binding a view stands in for
- * the kernel mapping `[vvar]` and `[vvar_vclock]` into a task. Every page of a
- * view lies inside the store region, so reads can never leave it.
+ * the kernel mapping `[vvar]` and `[vvar_vclock]` into a task. Every bound
+ * page lies inside the store region, so reads can never leave it; before the
+ * first bind, page 0 is UNBOUND, a static page of the module's own.
  */
 import {
   CS_BASES, MAX_AUX_CLOCKS, NO_PAGE, READER_SLOT_SIZE, STORE_END, STORE_START, vdso_clock, vdso_clock_mode, vdso_pages, vdso_time_data,

@@ -53,10 +53,10 @@ const median = (xs: number[]) => {
 };
 
 // ---- kernels in each counter mode ----
-// One kernel per mode, all on shared memory (the shared one in the memory the
-// no-JS WASI guest imports, so it serves those rows too): one ticker worker in
-// the whole run. Every extra sleeping ticker wakes ~9000 times a second and
-// takes time from the other core, which every row would pay.
+// One kernel per mode, all on shared memory; the shared-counter one lives in
+// the memory the no-JS WASI guest imports and serves the WASI rows too, so the
+// whole run has one ticker worker. Namespace rows are a second reader of the
+// same kernel.
 const guestMemory = new WebAssembly.Memory({ initial: 40, maximum: 64, shared: true });
 const kernels: Partial<Record<CounterMode, { k: Kernel; ns: { vdso: Vdso } }>> = {};
 for (const mode of ["host-call", "shared", "virtual"] as const) {
@@ -65,7 +65,6 @@ for (const mode of ["host-call", "shared", "virtual"] as const) {
   const ns = k.createTimeNamespace({ monotonic: { sec: 1000n, nsec: 0n }, boottime: { sec: 2000n, nsec: 0n } });
   if (typeof ns === "number") throw new Error(`namespace: ${ns}`);
   k.startTicking(250);
-  // A second task of the same kernel, inside the namespace.
   kernels[mode] = { k, ns: { vdso: await createReader(k.memory, ns.view) } };
 }
 await new Promise((r) => setTimeout(r, 300)); // tickers measure their period
@@ -195,11 +194,9 @@ for (const [name, base] of [["node:wasi + wasm-vdso", "node"], ["browser_wasi_sh
   }
   guests[name] = g;
 }
-const noJsMemory = guestMemory;
-const noJsKernel = provider;
 {
   const w = new WASI({ version: "preview1" });
-  const i = new WebAssembly.Instance(sharedGuestModule, { env: { memory: noJsMemory }, wasi_snapshot_preview1: { ...w.wasiImport, ...wasiClockImportsNoJs(noJsKernel.vdso) } });
+  const i = new WebAssembly.Instance(sharedGuestModule, { env: { memory: guestMemory }, wasi_snapshot_preview1: { ...w.wasiImport, ...wasiClockImportsNoJs(provider.vdso) } });
   w.initialize(i);
   guests["wasm-vdso, no JS (guest imports the vDSO's memory)"] = i.exports as unknown as Guest;
 }
@@ -288,26 +285,29 @@ function nsPerReadJs(t: (typeof tasks)[number], sliceMs: number): number {
   return ((t1 - t0) * 1e6) / (n * t.per);
 }
 // The C row as a slice too: one run of the program with ~3 ms of reads (its start-up is not timed).
-const cSlice = { name: C_ROW, group: "native", per: 1, fn: () => 0 };
 function nsPerReadC(): number {
   return Number(execFileSync(cProgram!, ["100000"], { encoding: "utf8" }).split(" ")[0]);
 }
+/** A slice of row `name`, or undefined if the row did not run. A JS/wasm slice first runs 1 ms untimed, so it starts warm. */
+function slice(name: string, sliceMs: number): (() => number) | undefined {
+  if (name === C_ROW) return cProgram ? nsPerReadC : undefined;
+  const t = tasks.find((x) => x.name === name);
+  return t && (() => (nsPerReadJs(t, 1), nsPerReadJs(t, sliceMs)));
+}
 async function pairedRatio(a: string, b: string, pairs = 41, sliceMs = 3): Promise<number | undefined> {
-  const ta = tasks.find((t) => t.name === a), tb = b === C_ROW && cProgram ? cSlice : tasks.find((t) => t.name === b);
-  if (!ta || !tb) return undefined;
-  // A JS/wasm slice first runs 1 ms untimed: the C program's start just before pollutes caches and predictors.
-  const nsPerRead = (t: (typeof tasks)[number], ms: number) => (t === cSlice ? nsPerReadC() : (nsPerReadJs(t, 1), nsPerReadJs(t, ms)));
+  const sa = slice(a, sliceMs), sb = slice(b, sliceMs);
+  if (!sa || !sb) return undefined;
   const ratios: number[] = [];
   for (let i = 0; i < pairs; i++) {
     lastTurn = 0;
     await letKernelsTick();
     // Alternate which goes first, so a drift within a pair cancels out.
     if (i % 2) {
-      const y = nsPerRead(tb, sliceMs);
-      ratios.push(nsPerRead(ta, sliceMs) / y);
+      const y = sb();
+      ratios.push(sa() / y);
     } else {
-      const x = nsPerRead(ta, sliceMs);
-      ratios.push(x / nsPerRead(tb, sliceMs));
+      const x = sa();
+      ratios.push(x / sb());
     }
   }
   return median(ratios);
@@ -387,8 +387,8 @@ for (const mode of Object.values(kernels)) mode!.k.close();
 writer.close();
 
 // ---- report ----
-// A row's ratio is the median of its per-round ratios: each round's row and
-// baseline are seconds apart, so a slow phase of the machine hits both.
+// A row's ratio is the median of its per-round ratios (both figures of one
+// ratio come from the same round).
 const row = (name: string) => rows.find((r) => r.name === name);
 const ratioOf = (a: Row, b: Row) => median(a.rounds!.map((x, i) => x / b.rounds![i]));
 const baseRow = row("node:wasi clock_time_get(MONOTONIC)")!;

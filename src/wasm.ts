@@ -193,7 +193,6 @@ export class Vdso {
     return this.exports.time(0);
   }
 
-
   readTimespec(addr: number): Timespec {
     const d = this.view;
     return { sec: d.getBigInt64(addr, true), nsec: Number(d.getBigInt64(addr + 8, true)) };
