@@ -10,10 +10,12 @@ import {
   CS_HRES_COARSE,
   CS_RAW,
   EFAULT,
+  EINVAL,
   LOW_RES_NSEC,
   NO_PAGE,
   NSEC_PER_SEC,
   NSEC_PER_USEC,
+  reader_slot,
   TIMESPEC_SIZE,
   TIMEVAL_SIZE,
   TIMEZONE_SIZE,
@@ -145,6 +147,7 @@ function do_coarse_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool
   let sec: u64, ns: u64;
   do {
     if ((seq = read_begin(vc)) == SEQ_STUCK) return false;
+    if (seq == 0) return false; // never published: see do_coarse
     sec = load<u64>(bt + vdso_timestamp.sec);
     ns = load<u64>(bt + vdso_timestamp.nsec);
   } while (read_retry(vc, seq));
@@ -153,7 +156,12 @@ function do_coarse_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool
   return true;
 }
 
-/** `do_coarse`: the time of the last tick, copied as stored (no counter, no normalisation). */
+/**
+ * `do_coarse`: the time of the last tick, copied as stored (no counter, no
+ * normalisation). seq 0 is a page no writer has published yet (all zero),
+ * which would read as time 0: the syscall answers instead. seq wraps back to
+ * 0 only after 2^31 updates, and then costs one syscall until the next update.
+ */
 @inline
 function do_coarse(vd: usize, vc: usize, clock: i32, ts: usize): bool {
   const bt = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
@@ -162,7 +170,7 @@ function do_coarse(vd: usize, vc: usize, clock: i32, ts: usize): bool {
   do {
     seq = read_begin_timens(vc);
     if (seq == SEQ_TIMENS) return do_coarse_timens(vd, vc, clock, ts);
-    if (seq == SEQ_STUCK) return false;
+    if (seq == SEQ_STUCK || seq == 0) return false;
     sec = load<u64>(bt + vdso_timestamp.sec);
     ns = load<u64>(bt + vdso_timestamp.nsec);
   } while (read_retry(vc, seq));
@@ -236,11 +244,21 @@ function real_page(vd: usize): usize {
   return vd;
 }
 
+/**
+ * True if page `vd` was never published (clock_data[0].seq still 0: the page
+ * is all zero), so its resolution, tz and seconds would all read as 0. As in
+ * do_coarse, a seq that wrapped to 0 costs one syscall until the next update.
+ */
+@inline
+function unpublished(vd: usize): bool {
+  return atomic.load<u32>(vd + vdso_time_data.clock_data + CS_HRES_COARSE * vdso_clock.SIZE + vdso_clock.seq) == 0;
+}
+
 /** `__cvdso_clock_getres_common`: resolution in ns, or -1 to take the syscall. */
 export function clock_getres_data(vd: usize, clock: i32): i64 {
   if (<u32>clock > <u32>CLOCK_AUX_LAST) return -1;
   vd = real_page(vd);
-  if (vd == <usize>NO_PAGE) return -1;
+  if (vd == <usize>NO_PAGE || unpublished(vd)) return -1;
   const msk = 1 << clock;
   if (msk & (VDSO_HRES | VDSO_RAW)) return <i64>atomic.load<u32>(vd + vdso_time_data.hrtimer_res);
   if (msk & VDSO_COARSE) return LOW_RES_NSEC;
@@ -273,21 +291,32 @@ export function gettimeofday(tv: usize, tz: usize): i32 {
   }
   if (tz != 0) {
     const rd = real_page(vd);
-    if (rd == <usize>NO_PAGE) return sys_gettimeofday(0, tz);
+    if (rd == <usize>NO_PAGE || unpublished(rd)) return sys_gettimeofday(0, tz);
     store<i32>(tz, load<i32>(rd + vdso_time_data.tz_minuteswest));
     store<i32>(tz, load<i32>(rd + vdso_time_data.tz_dsttime), 4);
   }
   return 0;
 }
 
-/** `time(t)`: the seconds of the last update, no seqlock, no counter. */
+/**
+ * `time(t)`: the seconds of the last update, no seqlock, no counter. With no
+ * published page to read (none bound, a namespace page without its real
+ * page, or seq 0), the seconds of `clock_gettime(CLOCK_REALTIME)` from the
+ * syscall, made in this reader's slot; or its negated errno.
+ */
 export function time(t: usize): i64 {
   if (t != 0 && !user_ok(t, 8)) return -EFAULT;
   const vd = real_page(vd_time);
-  if (vd == <usize>NO_PAGE) return -EFAULT;
-  const secs = atomic.load<u64>(
-    vd + vdso_time_data.clock_data + vdso_clock.basetime + CLOCK_REALTIME * vdso_timestamp.SIZE,
-  );
+  let secs: u64;
+  if (vd != <usize>NO_PAGE && !unpublished(vd)) {
+    secs = atomic.load<u64>(vd + vdso_time_data.clock_data + vdso_clock.basetime + CLOCK_REALTIME * vdso_timestamp.SIZE);
+  } else {
+    if (slot == 0) return -EFAULT; // no slot set: nowhere for the syscall's answer
+    const ts = slot + reader_slot.result;
+    const ret = sys_clock_gettime(CLOCK_REALTIME, ts);
+    if (ret != 0) return ret;
+    secs = load<u64>(ts);
+  }
   if (t != 0) store<u64>(t, secs);
   return <i64>secs;
 }
@@ -320,8 +349,16 @@ export function fast_value(clock: i32): i64 {
   return hres_value(vd_time + vdso_time_data.clock_data + CS_HRES_COARSE * vdso_clock.SIZE, clock);
 }
 
-/** A reading as one i64 of nanoseconds (a BigInt in JS), or a negated errno. */
-export function clock_gettime_ns(clock: i32): i64 {
+/**
+ * A reading as one i64 of nanoseconds (a BigInt in JS), or a negated errno.
+ * The clock id comes as the f64 JS passes (an i32 parameter would let JS
+ * coerce NaN to 0 and 2^32 + 1 to 1): if it is not an integer in i32 range
+ * (NaN, 1.5, 2^32 + 1, Infinity), -EINVAL without reading. The check is one
+ * saturating conversion and one compare back.
+ */
+export function clock_gettime_ns(clock_f: f64): i64 {
+  const clock = <i32>clock_f; // saturating: NaN -> 0, out of range -> i32 min/max
+  if (<f64>clock != clock_f) return -EINVAL;
   const v = fast_value(clock);
   if (v >= 0) return v;
   const ts = slot;
@@ -334,8 +371,11 @@ export function clock_gettime_ns(clock: i32): i64 {
 /**
  * A reading as f64 nanoseconds (a plain number in JS: no allocation), or a
  * negated errno. Exact below 2^53 ns (104 days), as MONOTONIC usually is.
+ * -EINVAL without reading if `clock` is not an integer in i32 range.
  */
-export function clock_gettime_f64(clock: i32): f64 {
+export function clock_gettime_f64(clock_f: f64): f64 {
+  const clock = <i32>clock_f;
+  if (<f64>clock != clock_f) return <f64>-EINVAL;
   const v = fast_value(clock);
   if (v >= 0) return <f64>v;
   const ts = slot;
@@ -343,20 +383,4 @@ export function clock_gettime_f64(clock: i32): f64 {
   const ret = gettime_checked(clock, ts);
   if (ret != 0) return <f64>ret;
   return <f64>(load<i64>(ts) * NSEC_PER_SEC + load<i64>(ts, 8));
-}
-
-/**
- * `n` calls of `clock_gettime` in a wasm loop, exactly as wasm code calling the
- * entry point pays them (for measuring); returns the last nsec, or an errno.
- */
-export function read_loop(clock: i32, n: i32): i64 {
-  const ts = slot;
-  if (ts == 0) return -EFAULT;
-  let acc: i64 = 0;
-  for (let i = 0; i < n; i++) {
-    const ret = clock_gettime(clock, ts);
-    if (ret != 0) return ret;
-    acc = load<i64>(ts, 8);
-  }
-  return acc;
 }

@@ -132,6 +132,8 @@ export enum vdso_arch_data {
   ticks = period_ns + 8,
   /** i32: set to 1 to stop the ticker. */
   ticker_stop = ticks + 8,
+  /** i32: the writer's claim on this store, 0 while no kernel writes it (one writer per store). */
+  writer = ticker_stop + 4,
 }
 
 /** `struct vgetrandom_state` (144 bytes on x86_64). */
@@ -191,6 +193,16 @@ export const HZ = 250;
 // `| 0` keeps TypeScript's division integral, as AssemblyScript's is.
 export const LOW_RES_NSEC = ((NSEC_PER_SEC + (HZ >> 1)) / HZ) | 0;
 
+/** WASI preview1 errno values, as the WASI exports answer them. */
+export enum wasi_errno {
+  SUCCESS = 0,
+  FAULT = 21,
+  INVAL = 28,
+  IO = 29,
+  NOSYS = 52,
+  OVERFLOW = 61,
+}
+
 /** Errors returned (negated) by the syscall fallback. */
 export const ENOSYS = 38;
 export const EINVAL = 22;
@@ -210,8 +222,9 @@ export const STORE_END = 1048576;
 export const NO_PAGE = -1;
 /**
  * After the store: one slot per reader instance, so that readers sharing one
- * memory never share a buffer (a result, a getrandom state). Slot 0 holds the
- * allocation counter. Slots are 512 bytes, so none straddles a page.
+ * memory never share a buffer (a result, a getrandom state). Slot 0 is the
+ * allocation table (the host's bitmap of slots in use), never a reader's:
+ * `set_slot` refuses it. Slots are 512 bytes, so none straddles a page.
  */
 export const READER_SLOTS = STORE_END;
 export const READER_SLOT_SIZE = 512;
@@ -229,6 +242,13 @@ export enum reader_slot {
 }
 /** Where AssemblyScript's static data begins (asconfig `memoryBase`; a test holds them equal). */
 export const DATA_START = READER_SLOTS + MAX_READER_SLOTS * READER_SLOT_SIZE;
+/**
+ * User memory: everything from here (2 MiB) to the end of memory. Below it lie
+ * the store, the reader slots and the module's static data (a test holds its
+ * end below this). An export writes only into user memory or into the
+ * calling instance's own reader slot; any other pointer gets -EFAULT.
+ */
+export const USER_START = 2097152;
 
 /** `struct __kernel_timespec` / `struct __kernel_old_timeval` / `struct timezone`. */
 export const TIMESPEC_SIZE = 16;

@@ -5,7 +5,8 @@
  * first bind, page 0 is UNBOUND, a static page of the module's own.
  */
 import {
-  CS_BASES, MAX_AUX_CLOCKS, NO_PAGE, READER_SLOT_SIZE, STORE_END, STORE_START, vdso_clock, vdso_clock_mode, vdso_pages, vdso_time_data,
+  CS_BASES, DATA_START, MAX_AUX_CLOCKS, NO_PAGE, READER_SLOT_SIZE, READER_SLOTS, STORE_END, STORE_START, USER_START, vdso_clock,
+  vdso_clock_mode, vdso_pages, vdso_time_data,
 } from "./layout";
 
 /**
@@ -70,18 +71,39 @@ function memory_holds(end: usize): bool {
   return end <= known_size;
 }
 
-/** A result pointer must lie outside the store and inside memory (else -EFAULT). */
-@inline
-export function user_ok(p: usize, size: usize): bool {
-  return p >= <usize>STORE_END && p + size > p && memory_holds(p + size);
-}
-
-/** This instance's result slot (see READER_SLOTS), for the exports that return a value. */
+/** This instance's result slot (see READER_SLOTS), 0 until set_slot: the only memory below USER_START an export writes. */
 export let slot: usize = 0;
 
-/** Sets the result slot; 0 on success, -1 if it is not usable memory. */
+/**
+ * A result pointer is good (else -EFAULT) if all of `[p, p + size)` lies in
+ * user memory `[USER_START, end of memory)`, or entirely inside this
+ * instance's own slot: never the store, another reader's slot or the
+ * module's static data. The user-memory test comes first: it is a wasm
+ * caller's case, and one compare when the cached size covers it.
+ */
+@inline
+export function user_ok(p: usize, size: usize): bool {
+  if (p >= <usize>USER_START) return p + size > p && memory_holds(p + size);
+  return in_own_slot(p, size);
+}
+
+/** `[p, p + size)` inside `[slot, slot + READER_SLOT_SIZE)`, written so that nothing can wrap. */
+@inline
+function in_own_slot(p: usize, size: usize): bool {
+  const s = slot;
+  return s != 0 && p >= s && size <= <usize>READER_SLOT_SIZE && p - s <= <usize>READER_SLOT_SIZE - size;
+}
+
+/**
+ * Sets the result slot: 0, or -1 unless `p` is a slot-aligned address in
+ * `[READER_SLOTS + READER_SLOT_SIZE, DATA_START)` (slot 0 is the host's
+ * allocation table). The region lies inside the module's initial memory,
+ * which an imported memory cannot be smaller than.
+ */
 export function set_slot(p: usize): i32 {
-  if (!user_ok(p, READER_SLOT_SIZE)) return -1;
+  const first = <usize>READER_SLOTS + <usize>READER_SLOT_SIZE;
+  if (p < first || p > <usize>DATA_START - <usize>READER_SLOT_SIZE) return -1;
+  if ((p - <usize>READER_SLOTS) & (<usize>READER_SLOT_SIZE - 1)) return -1;
   slot = p;
   return 0;
 }

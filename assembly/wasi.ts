@@ -5,18 +5,19 @@
  */
 import {
   CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_COARSE,
-  CLOCK_THREAD_CPUTIME_ID, EFAULT, EINVAL, ENOSYS, LOW_RES_NSEC, NSEC_PER_SEC, reader_slot, vgetrandom_state,
+  CLOCK_THREAD_CPUTIME_ID, EFAULT, EINVAL, ENOSYS, LOW_RES_NSEC, NSEC_PER_SEC, reader_slot, vgetrandom_state, wasi_errno,
 } from "./layout";
 import { clock_getres, clock_gettime, fast_value } from "./gettimeofday";
 import { vgetrandom } from "./getrandom";
 import { slot, user_ok } from "./view";
 
-// WASI errno values
-const ERRNO_SUCCESS: u32 = 0;
-const ERRNO_FAULT: u32 = 21;
-const ERRNO_INVAL: u32 = 28;
-const ERRNO_IO: u32 = 29;
-const ERRNO_NOSYS: u32 = 52;
+// WASI errno values (layout.ts holds them)
+const ERRNO_SUCCESS: u32 = wasi_errno.SUCCESS;
+const ERRNO_FAULT: u32 = wasi_errno.FAULT;
+const ERRNO_INVAL: u32 = wasi_errno.INVAL;
+const ERRNO_IO: u32 = wasi_errno.IO;
+const ERRNO_NOSYS: u32 = wasi_errno.NOSYS;
+const ERRNO_OVERFLOW: u32 = wasi_errno.OVERFLOW;
 
 // WASI clock ids
 const WASI_REALTIME: u32 = 0;
@@ -76,8 +77,18 @@ export function wasi_clock_res_get(id: u32, out: usize): u32 {
   return ERRNO_SUCCESS;
 }
 
-/** `random_get(buf, len)`: vgetrandom with this reader's state, until `len` bytes are written. */
+/**
+ * `random_get(buf, len)`: vgetrandom with this reader's state, until `len`
+ * bytes are written. The whole range is checked before any byte is written:
+ * a `len` whose i32 is negative (2^31 or more) is `overflow` (61), a range
+ * outside user memory or this reader's own slot (the store, another reader's
+ * slot, the module's data, past the end of memory) is `fault` (21). The
+ * peers differ: node:wasi answers `overflow` for any range outside memory;
+ * browser_wasi_shim writes the part inside memory and answers success (0),
+ * and with a negative len writes nothing and answers success.
+ */
 export function wasi_random_get(buf: usize, len: usize): u32 {
+  if (<i32>len < 0) return ERRNO_OVERFLOW;
   if (len != 0 && !user_ok(buf, len)) return ERRNO_FAULT;
   if (slot == 0) return ERRNO_FAULT;
   const state = slot + reader_slot.getrandom_state;

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { checkRecords, clockName, Replay, type ClockAnswer } from "./replay.ts";
 import { parseSnapshot, SnapshotError } from "./snapshot.ts";
+import { U64_MAX } from "./time.ts";
 
 const USAGE = `usage: wasm-vdso snapshot <file>... [--json] [--counter <u64>]
        wasm-vdso ptp [--clocks N] [--duration S] [--seed K] [--log]
@@ -23,7 +24,6 @@ virtual time; ptp4l/phc2sys logs (summaries unless --log) and a final table.
 
 class UsageError extends Error {}
 
-const U64_MAX = (1n << 64n) - 1n;
 
 export function parseCounter(text: string): bigint {
   let v: bigint;

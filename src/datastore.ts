@@ -4,10 +4,27 @@
  * writes here; the wasm reader reads. Word accessors keep the byte order and
  * the atomics in one place.
  */
-import { NO_PAGE, STORE_END, STORE_START, vdso_pages } from "../assembly/layout.ts";
-import type { View } from "./wasm.ts";
+import { NO_PAGE, STORE_END, STORE_START, vdso_arch_data, vdso_pages } from "../assembly/layout.ts";
 
 const PAGE = vdso_pages.PAGE_SIZE;
+
+/** The pages a reader sees, as byte addresses in wasm memory (NO_PAGE where absent). */
+export interface View {
+  time: number;
+  real?: number;
+  rng?: number;
+  arch?: number;
+  pvclock?: number;
+  hvclock?: number;
+}
+
+/** Wasm pages of a store memory: the store, the readers' slots, the module's data (the asconfig targets say the same). */
+export const MEMORY_PAGES = { initial: 25, maximum: 64 };
+
+/** A memory for a data store and its readers; `shared` for readers in other threads (needs cross-origin isolation in browsers). */
+export function storeMemory(shared = false): WebAssembly.Memory {
+  return new WebAssembly.Memory({ ...MEMORY_PAGES, shared });
+}
 
 export class DataStore {
   /** `vdso_time_data`: the real time page. */
@@ -22,16 +39,27 @@ export class DataStore {
   private u32?: Uint32Array;
   private u64?: BigUint64Array;
 
+  /**
+   * A store at `base`, zeroed. With `claim`, the caller becomes its one writer:
+   * a store that already has one is refused before anything is written.
+   */
   constructor(
     readonly memory: WebAssembly.Memory,
     readonly base = STORE_START,
+    claim = false,
   ) {
     this.time = base + vdso_pages.VDSO_TIME_PAGE_OFFSET * PAGE;
     this.rng = base + vdso_pages.VDSO_RNG_PAGE_OFFSET * PAGE;
     this.arch = base + vdso_pages.VDSO_ARCH_PAGES_START * PAGE;
     this.nextPage = base + vdso_pages.VDSO_NR_PAGES * PAGE;
     if (this.nextPage > STORE_END) throw new RangeError("data store does not fit in the store region");
-    new Uint8Array(memory.buffer, base, vdso_pages.VDSO_NR_PAGES * PAGE).fill(0);
+    const claimAt = this.arch + vdso_arch_data.writer;
+    if (claim && Atomics.compareExchange(new Int32Array(memory.buffer), claimAt >> 2, 0, 1) !== 0) {
+      throw new Error("wasm-vdso: this memory's data store already has a writer (one kernel per store)");
+    }
+    // Zero every page but the claim word, so a racing second kernel still sees it.
+    new Uint8Array(memory.buffer, base, claimAt - base).fill(0);
+    new Uint8Array(memory.buffer, claimAt + 4, this.nextPage - claimAt - 4).fill(0);
   }
 
   /** The view of a task in the root time namespace. */

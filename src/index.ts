@@ -1,20 +1,27 @@
-/** wasm-vdso: the public API. */
-export { Vdso, type Build, type ClockResult, type Syscalls, type Timespec, type View } from "./wasm.ts";
-export { DataStore } from "./datastore.ts";
-export { Kernel, type KernelOptions, type AuxClock } from "./kernel/kernel.ts";
-export { hostClocksource, VirtualClocksource, type Clocksource } from "./kernel/clocksource.ts";
-export * from "./kernel/ntp.ts";
+/**
+ * wasm-vdso: the public API (the README's "API" section lists every name;
+ * test/api.test.ts pins the list). A kernel writes a data store; readers,
+ * in any thread, read it.
+ */
+// The kernel side: writes the pages.
+export { Kernel, type KernelOptions, type CounterMode } from "./kernel/kernel.ts";
+export { VirtualClocksource, type Clocksource } from "./kernel/clocksource.ts";
 export type { TimeNamespace } from "./kernel/timens.ts";
-export type { Timespec64 } from "./kernel/time.ts";
+export * as ntp from "./kernel/timex.ts";
+export { KernelWorker, type KernelWorkerOptions } from "./workers/kernel.ts";
+export type { KernelCall } from "./workers/protocol.ts";
+// The pages, and the memory they live in.
+export * as layout from "../assembly/layout.ts";
+export { storeMemory, type View } from "./datastore.ts";
+export type { Timespec, TimespecInput } from "./time.ts";
+// Readers: the wasm vDSO.
+export { createReader, Reader, type ReaderOptions, type ReaderSource } from "./reader.ts";
+export type { ClockResult } from "./wasm.ts";
+export { wasiClockImports, wasiClockImportsNoJs, type WasiClockImports } from "./wasi.ts";
+// Real kernel pages, replayed.
 export { Replay, checkRecords, type ClockAnswer } from "./replay.ts";
 export { parseSnapshot, SnapshotError, type Snapshot } from "./snapshot.ts";
-export * as layout from "../assembly/layout.ts";
-export { KernelWorker } from "./kernel/worker.ts";
-export { createReader } from "./reader.ts";
-export { SharedCounterClocksource } from "./kernel/clocksource.ts";
-export { sharedMemory } from "./wasm.ts";
-export { wasiClockImports, wasiClockImportsNoJs, type WasiClockImports } from "./wasi.ts";
-export { PtpSimulation, defaultClock, Stats, type ClockConfig, type Sample, type SimOptions } from "./ptp/sim.ts";
+// PTP: linuxptp's servo and a simulated chain onto the aux clocks.
+export { PtpSimulation, defaultClock, type ClockConfig, type Sample, type SimOptions } from "./ptp/sim.ts";
 export { PiServo, piGains, ServoState, type PiConfig } from "./ptp/servo.ts";
 export { runPtp, seededClocks } from "./ptp/run.ts";
-export { Rng } from "./ptp/rng.ts";

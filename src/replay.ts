@@ -15,7 +15,9 @@ import {
 } from "../assembly/layout.ts";
 import { SNAPSHOT_FLAG_TIMENS, type Snapshot } from "./snapshot.ts";
 import { PageSyscalls } from "./pagesyscalls.ts";
-import { type Timespec, type View, Vdso, type Build } from "./wasm.ts";
+import type { View } from "./datastore.ts";
+import { type Timespec, tsCompare } from "./time.ts";
+import { Vdso, type Build } from "./wasm.ts";
 
 const PAGE = vdso_pages.PAGE_SIZE;
 /** Where the replayed `[vvar]` and `[vvar_vclock]` pages go in the store. */
@@ -23,7 +25,7 @@ const VVAR_AT = STORE_START;
 const VCLOCK_AT = STORE_START + vdso_pages.VDSO_NR_PAGES * PAGE;
 
 /** One clock as the CLI prints it. */
-export type ClockAnswer = { id: number; sec: bigint; nsec: number } | { id: number; fallback: true; ret: number };
+export type ClockAnswer = { id: number; sec: bigint; nsec: bigint } | { id: number; fallback: true; ret: number };
 
 /** A wasm vDSO holding one snapshot at a time. */
 export class Replay {
@@ -43,8 +45,8 @@ export class Replay {
   load(s: Snapshot): View {
     const store = new Uint8Array(this.vdso.memory.buffer, VVAR_AT, (vdso_pages.VDSO_NR_PAGES + vdso_pages.VDSO_NR_VCLOCK_PAGES) * PAGE);
     store.fill(0);
-    this.vdso.writePages(VVAR_AT, s.vvarPages);
-    this.vdso.writePages(VCLOCK_AT, s.vclockPages);
+    new Uint8Array(this.vdso.memory.buffer).set(s.vvarPages, VVAR_AT);
+    new Uint8Array(this.vdso.memory.buffer).set(s.vclockPages, VCLOCK_AT);
     // Unreadable pages were SIGBUS in the task: the view leaves them out.
     const page = (mask: number, i: number, base: number, n: number) =>
       i < n && mask & (1 << i) ? base + i * PAGE : NO_PAGE;
@@ -114,17 +116,15 @@ export interface RecordCheck {
   inRange: boolean;
 }
 
-const cmp = (a: { sec: bigint; nsec: bigint }, b: { sec: bigint; nsec: bigint }) =>
-  a.sec !== b.sec ? (a.sec < b.sec ? -1 : 1) : a.nsec === b.nsec ? 0 : a.nsec < b.nsec ? -1 : 1;
 
 /** Checks every record of `s` against `answers` (from `Replay.clocks()` at the stored TSC). */
 export function checkRecords(s: Snapshot, answers: ClockAnswer[]): RecordCheck[] {
   return s.records.map((rec) => {
     const answer = answers.find((a) => a.id === rec.clockId) ?? { id: rec.clockId, fallback: true as const, ret: -EINVAL };
-    const ours = "sec" in answer ? { sec: answer.sec, nsec: BigInt(answer.nsec) } : undefined;
+    const ours = "sec" in answer ? { sec: answer.sec, nsec: answer.nsec } : undefined;
     const hasComputed = (rec.flags & 4) !== 0;
-    const exact = ours !== undefined && (!hasComputed || cmp(ours, rec.computed) === 0);
-    const inRange = ours !== undefined && cmp(rec.before, ours) <= 0 && cmp(ours, rec.after) <= 0;
+    const exact = ours !== undefined && (!hasComputed || tsCompare(ours, rec.computed) === 0);
+    const inRange = ours !== undefined && tsCompare(rec.before, ours) <= 0 && tsCompare(ours, rec.after) <= 0;
     return { clockId: rec.clockId, answer, expected: rec.computed, before: rec.before, after: rec.after, exact, inRange };
   });
 }

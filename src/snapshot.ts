@@ -5,21 +5,17 @@
  * offset against the file, so a short or garbage file is a SnapshotError.
  */
 import { vdso_pages } from "../assembly/layout.ts";
+import type { Timespec } from "./time.ts";
 
 export class SnapshotError extends Error {}
-
-export interface Timespec64 {
-  sec: bigint;
-  nsec: bigint;
-}
 
 export interface ClockRecord {
   clockId: number;
   /** bit 0 before <= computed, bit 1 computed <= after, bit 2 computed */
   flags: number;
-  before: Timespec64;
-  computed: Timespec64;
-  after: Timespec64;
+  before: Timespec;
+  computed: Timespec;
+  after: Timespec;
 }
 
 export interface Snapshot {
@@ -79,7 +75,7 @@ export function parseSnapshot(bytes: Uint8Array): Snapshot {
   const pagesEnd = pagesOffset + (nVvar + nVclock) * pageSize;
   if (pagesOffset < recordsEnd || pagesEnd > bytes.length) fail(`truncated: pages end at ${pagesEnd}, file has ${bytes.length} bytes`);
 
-  const ts = (o: number): Timespec64 => ({ sec: d.getBigInt64(o, true), nsec: d.getBigInt64(o + 8, true) });
+  const ts = (o: number): Timespec => ({ sec: d.getBigInt64(o, true), nsec: d.getBigInt64(o + 8, true) });
   const records: ClockRecord[] = [];
   for (let i = 0; i < nClocks; i++) {
     const o = recordsOffset + i * recordSize;

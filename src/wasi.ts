@@ -4,7 +4,7 @@
  * (node:wasi, @bjorn3/browser_wasi_shim), overriding only those three.
  */
 import { reader_slot } from "../assembly/layout.ts";
-import type { Vdso } from "./wasm.ts";
+import { bridgeOf, type Reader } from "./reader.ts";
 
 export interface WasiClockImports {
   clock_time_get(id: number, precision: bigint, out: number): number;
@@ -19,7 +19,8 @@ const ERRNO_FAULT = 21;
  * wasm, then copied into the guest's memory (one JS call per WASI call).
  * `guestMemory` is asked at call time, so it can be bound after instantiation.
  */
-export function wasiClockImports(vdso: Vdso, guestMemory: () => WebAssembly.Memory): WasiClockImports {
+export function wasiClockImports(reader: Reader, guestMemory: () => WebAssembly.Memory): WasiClockImports {
+  const vdso = bridgeOf(reader);
   const e = vdso.exports;
   const result = vdso.scratch + reader_slot.result;
   const chunk = vdso.scratch + reader_slot.chunk;
@@ -71,7 +72,7 @@ export function wasiClockImports(vdso: Vdso, guestMemory: () => WebAssembly.Memo
  * its data above the vDSO's region): the imports are the wasm exports
  * themselves, so a WASI call never enters JS.
  */
-export function wasiClockImportsNoJs(vdso: Vdso): WasiClockImports {
-  const e = vdso.exports;
+export function wasiClockImportsNoJs(reader: Reader): WasiClockImports {
+  const e = bridgeOf(reader).exports;
   return { clock_time_get: e.wasi_clock_time_get, clock_res_get: e.wasi_clock_res_get, random_get: e.wasi_random_get };
 }

@@ -1,15 +1,13 @@
 /**
- * The bridge: instantiates the wasm vDSO, owns its memory views, binds a
- * reader's view and answers the module's imports (the counter and the
- * syscalls). Everything else in src/ talks to the wasm through this file.
+ * The bridge: the only place the wasm vDSO is instantiated. It owns an
+ * instance's exports, its cached memory view and its reader slot, binds the
+ * instance to a view of a data store and answers the module's imports (the
+ * counter and the syscalls). The exports stay here: public objects
+ * (`Reader`) hold a bridge privately.
  */
-import { MAX_READER_SLOTS, NO_PAGE, reader_slot, READER_SLOT_SIZE, READER_SLOTS, TIMEVAL_SIZE, vdso_pages } from "../assembly/layout.ts";
-
-/** A `struct timespec`. `sec` is s64, kept as a BigInt so no digit is lost. */
-export interface Timespec {
-  sec: bigint;
-  nsec: number;
-}
+import { MAX_READER_SLOTS, NO_PAGE, READER_SLOT_SIZE, READER_SLOTS, TIMEVAL_SIZE } from "../assembly/layout.ts";
+import { storeMemory, type View } from "./datastore.ts";
+import type { Timespec } from "./time.ts";
 
 /** What the syscall fallback answers: a value, or a negated errno. */
 export type SysResult<T> = T | number;
@@ -18,17 +16,7 @@ export type SysResult<T> = T | number;
 export interface Syscalls {
   clock_gettime(clock: number): SysResult<Timespec>;
   clock_getres(clock: number): SysResult<Timespec>;
-  gettimeofday(): SysResult<{ sec: bigint; usec: number; minuteswest: number; dsttime: number }>;
-}
-
-/** The pages a reader sees, as byte addresses in wasm memory (NO_PAGE where absent). */
-export interface View {
-  time: number;
-  real?: number;
-  rng?: number;
-  arch?: number;
-  pvclock?: number;
-  hvclock?: number;
+  gettimeofday(): SysResult<{ sec: bigint; usec: bigint; minuteswest: number; dsttime: number }>;
 }
 
 /** A `clock_gettime`/`clock_getres` result: ret 0 with a value, or a negated errno. */
@@ -37,38 +25,21 @@ export interface ClockResult {
   ts?: Timespec;
 }
 
-interface Exports {
-  memory: WebAssembly.Memory;
-  bind(time: number, real: number, rng: number, arch: number, pvclock: number, hvclock: number): number;
-  mul_u64_u64_hi(a: bigint, b: bigint): bigint;
-  clock_gettime(clock: number, ts: number): number;
-  clock_getres(clock: number, res: number): number;
-  gettimeofday(tv: number, tz: number): number;
-  time(t: number): bigint;
-  vdso_calc_ns(vc: number, cycles: bigint, base: bigint): bigint;
-  mul_u64_u32_add_u64_shr(a: bigint, mul: number, b: bigint, shift: number): bigint;
-  set_slot(p: number): number;
-  clock_gettime_ns(clock: number): bigint;
-  clock_gettime_f64(clock: number): number;
-  read_loop(clock: number, n: number): bigint;
-  vgetrandom(buf: number, len: number, flags: number, state: number, opaqueLen: number): bigint;
-  chacha20_block(out: number, key: number, w12: number, w13: number, w14: number, w15: number): void;
-  chacha20_blocks(dst: number, key: number, counter: number, nblocks: number): void;
-  wasi_clock_time_get(id: number, precision: bigint, out: number): number;
-  wasi_clock_res_get(id: number, out: number): number;
-  wasi_random_get(buf: number, len: number): number;
-  wasi_time_ns(id: number, precision: bigint): bigint;
-  [name: string]: unknown;
-}
+/** The shipped module's exports, typed by asc's generated declarations. */
+type Exports = Awaited<ReturnType<typeof import("../build/release.js").instantiate>>;
 
-/** debug and release own their memory; shared imports a shared one. */
-export type Build = "release" | "debug" | "shared";
+/**
+ * release: what users run; debug: with asserts; testing: release plus the
+ * primitives tests and the bench call. Each comes as a plain and a
+ * shared-memory build; the memory decides which.
+ */
+export type Build = "release" | "debug" | "testing";
 
-const wasmUrl = (build: Build) => new URL(`../build/${build}.wasm`, import.meta.url);
+const isShared = (m: WebAssembly.Memory) => typeof SharedArrayBuffer !== "undefined" && m.buffer instanceof SharedArrayBuffer;
 
 /** The module's bytes: read from disk under Node, fetched elsewhere (bundlers rewrite the URL). */
-async function wasmModule(build: Build): Promise<WebAssembly.Module> {
-  const url = wasmUrl(build);
+async function wasmModule(file: string): Promise<WebAssembly.Module> {
+  const url = new URL(`../build/${file}.wasm`, import.meta.url);
   if (typeof process !== "undefined" && process.versions?.node) {
     const { readFile } = await import("node:fs/promises");
     return WebAssembly.compile(await readFile(url));
@@ -76,61 +47,79 @@ async function wasmModule(build: Build): Promise<WebAssembly.Module> {
   return WebAssembly.compileStreaming(fetch(url));
 }
 
-const modules = new Map<Build, Promise<WebAssembly.Module>>();
+const modules = new Map<string, Promise<WebAssembly.Module>>();
 
-/** Takes the next free reader slot of a memory (slot 0 is the counter). */
-export function allocSlot(memory: WebAssembly.Memory): number {
-  const idx = Atomics.add(new Int32Array(memory.buffer, READER_SLOTS, 1), 0, 1) + 1;
-  if (idx >= MAX_READER_SLOTS) throw new RangeError(`wasm-vdso: more than ${MAX_READER_SLOTS - 1} readers on one memory`);
-  return READER_SLOTS + idx * READER_SLOT_SIZE;
+// Slot 0 of the slot region is a bitmap of the slots in use (bit 0: itself).
+const SLOT_WORDS = MAX_READER_SLOTS / 32;
+const slotAddr = (idx: number) => READER_SLOTS + idx * READER_SLOT_SIZE;
+
+/** Claims a free reader slot of `memory` (atomically: readers in other threads claim from the same map). */
+function claimSlot(memory: WebAssembly.Memory): number {
+  const map = new Int32Array(memory.buffer, READER_SLOTS, SLOT_WORDS);
+  if ((Atomics.load(map, 0) & 1) === 0) Atomics.or(map, 0, 1);
+  for (let w = 0; w < SLOT_WORDS; w++) {
+    for (let used = Atomics.load(map, w); used !== -1; used = Atomics.load(map, w)) {
+      const bit = 31 - Math.clz32(~used & (used + 1)); // lowest clear bit
+      if (Atomics.compareExchange(map, w, used, used | (1 << bit)) === used) return w * 32 + bit;
+    }
+  }
+  throw new RangeError(`wasm-vdso: all ${MAX_READER_SLOTS - 1} reader slots of this memory are in use (close() readers you no longer need)`);
 }
 
-/** A shared memory sized for the data store and readers' slots (needs cross-origin isolation in browsers). */
-export function sharedMemory(): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: 25, maximum: 64, shared: true });
+/** Gives a slot back, zeroed first: it held this reader's getrandom key. */
+function releaseSlot(memory: WebAssembly.Memory, idx: number): void {
+  new Uint8Array(memory.buffer, slotAddr(idx), READER_SLOT_SIZE).fill(0);
+  Atomics.and(new Int32Array(memory.buffer, READER_SLOTS, SLOT_WORDS), idx >> 5, ~(1 << (idx & 31)));
 }
 
-/** A wasm vDSO instance. */
+/** A dropped reader's slot comes back when its instance is collected. */
+const slotsOfDropped = new FinalizationRegistry<{ memory: WebAssembly.Memory; idx: number }>((s) => releaseSlot(s.memory, s.idx));
+
+/** One wasm vDSO instance on a store memory. */
 export class Vdso {
   readonly exports: Exports;
   readonly memory: WebAssembly.Memory;
-  /** This instance's result slot: outside the store, never shared with another reader. */
+  /** This instance's slot address: its results and getrandom state, never shared with another reader. */
   readonly scratch: number;
-  /**
-   * A reading in ns as a number (no allocation; exact below 2^53 ns), or a
-   * negated errno. This instance's wasm export itself, not a method wrapping
-   * it: a call site that sees one function gets V8's inlined JS-to-wasm call;
-   * a shared method called for two instances would go through the generic one.
-   */
-  readonly nowF64: (clock: number) => number;
-  /** A reading in ns as a BigInt (allocates), or a negated errno. Also the export itself. */
-  readonly nowNs: (clock: number) => bigint;
+  private readonly slotIdx: number;
+  private closed = false;
+  private buf?: ArrayBufferLike;
+  private dv?: DataView;
   /** The counter the `rdtsc` import returns (the host's "CPU counter"). */
   counter: () => bigint;
   syscalls: Syscalls;
+  /** Host random calls made (key fetches and fallbacks): a vDSO getrandom makes one per generation. */
+  hostRandomCalls = 0;
+  hostRandomBytes = 0;
 
-  private constructor(instance: WebAssembly.Instance, counter: () => bigint, syscalls: Syscalls) {
+  private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, counter: () => bigint, syscalls: Syscalls) {
     this.exports = instance.exports as unknown as Exports;
-    this.memory = this.exports.memory;
-    this.nowF64 = this.exports.clock_gettime_f64;
-    this.nowNs = this.exports.clock_gettime_ns;
-    this.scratch = allocSlot(this.memory);
-    if (this.exports.set_slot(this.scratch) !== 0) throw new RangeError("wasm-vdso: reader slot outside memory");
+    this.memory = memory;
     this.counter = counter;
     this.syscalls = syscalls;
+    this.slotIdx = claimSlot(memory);
+    this.scratch = slotAddr(this.slotIdx);
+    if (this.exports.set_slot(this.scratch) !== 0) {
+      releaseSlot(memory, this.slotIdx);
+      throw new RangeError("wasm-vdso: reader slot outside memory");
+    }
+    slotsOfDropped.register(instance, { memory, idx: this.slotIdx }, this);
   }
 
   /**
-   * A reader. With `memory` (a shared WebAssembly.Memory, e.g. from another
-   * thread's kernel) it reads the pages there; else it owns a fresh memory.
+   * An instance reading the store in `memory` (default: a fresh store memory).
+   * The memory decides the build's flavour: shared or not.
    */
   static async create(opts: { counter: () => bigint; syscalls: Syscalls; build?: Build; memory?: WebAssembly.Memory }): Promise<Vdso> {
-    const build = opts.memory ? "shared" : (opts.build ?? "release");
-    if (!modules.has(build)) modules.set(build, wasmModule(build));
-    const module = await modules.get(build)!;
+    const memory = opts.memory ?? storeMemory(false);
+    const build = opts.build ?? "release";
+    if (build === "debug" && isShared(memory)) throw new Error("wasm-vdso: the debug build has no shared-memory flavour");
+    const file = isShared(memory) ? `${build}-shared` : build;
+    if (!modules.has(file)) modules.set(file, wasmModule(file));
+    const module = await modules.get(file)!;
     let self: Vdso | undefined;
     // The module's own imports live under "vdso" (the counter and the syscalls);
-    // "env" carries only the memory (shared build) and AssemblyScript's abort.
+    // "env" carries the memory and AssemblyScript's abort.
     const imports = {
       vdso: {
         rdtsc: () => self!.counter(), // replay swaps `counter`; one closure, no BigInt arithmetic
@@ -140,23 +129,27 @@ export class Vdso {
         sys_getrandom: (buf: number, len: number, _flags: number) => self!.sysGetrandom(buf, len),
       },
       env: {
-        ...(opts.memory ? { memory: opts.memory } : {}),
+        memory,
         abort: (_msg: number, _file: number, line: number, col: number) => {
           throw new Error(`wasm-vdso: abort at ${line}:${col}`);
         },
       },
     };
     const instance = await WebAssembly.instantiate(module, imports);
-    self = new Vdso(instance, opts.counter, opts.syscalls);
+    self = new Vdso(instance, memory, opts.counter, opts.syscalls);
     return self;
   }
 
-  /** A fresh DataView (memory.buffer is replaced if memory grows). */
+  /** A DataView of the memory, made again only when the memory grew. */
   get view(): DataView {
-    return new DataView(this.memory.buffer);
+    if (this.buf !== this.memory.buffer) {
+      this.buf = this.memory.buffer;
+      this.dv = new DataView(this.buf);
+    }
+    return this.dv!;
   }
 
-  /** Binds the reader to a view; throws if a page is misaligned or outside the store. */
+  /** Binds the instance to a view; throws, leaving the old view, if a page is misaligned or outside the store. */
   bind(v: View): void {
     const p = (a: number | undefined) => (a === undefined ? NO_PAGE : a);
     if (this.exports.bind(v.time, p(v.real), p(v.rng), p(v.arch), p(v.pvclock), p(v.hvclock)) !== 0) {
@@ -174,19 +167,13 @@ export class Vdso {
     return ret === 0 ? { ret, ts: this.readTimespec(this.scratch) } : { ret };
   }
 
-  gettimeofday(): { ret: number; sec?: bigint; usec?: number; minuteswest?: number; dsttime?: number } {
+  gettimeofday(): { ret: number; sec?: bigint; usec?: bigint; minuteswest?: number; dsttime?: number } {
     const tv = this.scratch;
     const tz = tv + TIMEVAL_SIZE;
     const ret = this.exports.gettimeofday(tv, tz);
     if (ret !== 0) return { ret };
     const d = this.view;
-    return {
-      ret,
-      sec: d.getBigInt64(tv, true),
-      usec: Number(d.getBigInt64(tv + 8, true)),
-      minuteswest: d.getInt32(tz, true),
-      dsttime: d.getInt32(tz + 4, true),
-    };
+    return { ret, sec: d.getBigInt64(tv, true), usec: d.getBigInt64(tv + 8, true), minuteswest: d.getInt32(tz, true), dsttime: d.getInt32(tz + 4, true) };
   }
 
   time(): bigint {
@@ -195,19 +182,26 @@ export class Vdso {
 
   readTimespec(addr: number): Timespec {
     const d = this.view;
-    return { sec: d.getBigInt64(addr, true), nsec: Number(d.getBigInt64(addr + 8, true)) };
+    return { sec: d.getBigInt64(addr, true), nsec: d.getBigInt64(addr + 8, true) };
   }
 
-  private writeTimespec(addr: number, ts: Timespec): void {
-    const d = this.view;
-    d.setBigInt64(addr, ts.sec, true);
-    d.setBigInt64(addr + 8, BigInt(ts.nsec), true);
+  /** Gives the slot back; the instance must not be used afterwards. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    slotsOfDropped.unregister(this);
+    this.exports.set_slot(0); // no slot: a stray call finds nowhere to write
+    releaseSlot(this.memory, this.slotIdx);
   }
 
   /** Answers a clock syscall into wasm memory (ptr 0 = NULL). */
   private sysClock(r: SysResult<Timespec>, ptr: number): number {
     if (typeof r === "number") return r;
-    if (ptr !== 0) this.writeTimespec(ptr, r);
+    if (ptr !== 0) {
+      const d = this.view;
+      d.setBigInt64(ptr, r.sec, true);
+      d.setBigInt64(ptr + 8, r.nsec, true);
+    }
     return 0;
   }
 
@@ -217,7 +211,7 @@ export class Vdso {
     const d = this.view;
     if (tv !== 0) {
       d.setBigInt64(tv, r.sec, true);
-      d.setBigInt64(tv + 8, BigInt(r.usec), true);
+      d.setBigInt64(tv + 8, r.usec, true);
     }
     if (tz !== 0) {
       d.setInt32(tz, r.minuteswest, true);
@@ -225,10 +219,6 @@ export class Vdso {
     }
     return 0;
   }
-
-  /** Host random calls made (key fetches and fallbacks): a vDSO getrandom makes one per generation. */
-  hostRandomCalls = 0;
-  hostRandomBytes = 0;
 
   /**
    * The getrandom syscall: the host's secure source. Web Crypto refuses views
@@ -245,24 +235,4 @@ export class Vdso {
     }
     return BigInt(len);
   }
-
-  /** `len` random bytes from the vDSO's getrandom (this reader's own state). */
-  getrandom(len: number): Uint8Array {
-    const out = new Uint8Array(len);
-    const chunk = this.scratch + reader_slot.chunk;
-    for (let off = 0; off < len; off += reader_slot.CHUNK_SIZE) {
-      const n = Math.min(reader_slot.CHUNK_SIZE, len - off);
-      const err = this.exports.wasi_random_get(chunk, n);
-      if (err !== 0) throw new Error(`wasm-vdso: random_get failed (WASI errno ${err})`);
-      out.set(new Uint8Array(this.memory.buffer, chunk, n), off);
-    }
-    return out;
-  }
-
-  /** Copies whole pages into the store at `addr` (a page-aligned store address). */
-  writePages(addr: number, pages: Uint8Array): void {
-    if (addr % vdso_pages.PAGE_SIZE !== 0) throw new RangeError("page address not aligned");
-    new Uint8Array(this.memory.buffer, addr, pages.length).set(pages);
-  }
 }
-

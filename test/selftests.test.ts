@@ -7,7 +7,7 @@ import {
   CLOCK_REALTIME, CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, EINVAL, ENODEV, MAX_AUX_CLOCKS,
 } from "../assembly/layout.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
-import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, ADJ_TAI, timex } from "../src/kernel/ntp.ts";
+import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, ADJ_TAI, timex } from "../src/kernel/timex.ts";
 import { vdsoNs, virtualKernel } from "./helpers/kernel.ts";
 
 const LONG_MAX = (1n << 63n) - 1n;

@@ -4,7 +4,7 @@ import {
   CLOCK_AUX, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME,
   CLOCK_REALTIME_COARSE, CLOCK_TAI, EINVAL, ENODEV, vdso_clock, vdso_clock_mode, vdso_rng_data, vdso_time_data,
 } from "../assembly/layout.ts";
-import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, ADJ_STATUS, ADJ_TAI, STA_INS, STA_PPSFREQ, timex } from "../src/kernel/ntp.ts";
+import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, ADJ_STATUS, ADJ_TAI, STA_INS, STA_PPSFREQ, timex } from "../src/kernel/timex.ts";
 import { KERNEL_HZ } from "../src/kernel/timekeeper.ts";
 import { EPOCH, sysNs, vdsoNs, virtualKernel } from "./helpers/kernel.ts";
 

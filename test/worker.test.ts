@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { CLOCK_AUX, CLOCK_MONOTONIC, CLOCK_REALTIME, EINVAL, ENODEV } from "../assembly/layout.ts";
 import { KernelWorker } from "../src/kernel/worker.ts";
-import { ADJ_FREQUENCY, timex } from "../src/kernel/ntp.ts";
+import { ADJ_FREQUENCY, timex } from "../src/kernel/timex.ts";
 import { createReader } from "../src/reader.ts";
 
 describe.each(["shared", "host-call"] as const)("KernelWorker (%s counter)", (counter) => {

@@ -4,10 +4,9 @@
  */
 import { vdso_arch_data, vdso_clock_mode } from "../../assembly/layout.ts";
 import type { DataStore } from "../datastore.ts";
+import { NSEC_PER_SEC, U64_MAX } from "../time.ts";
 import { canShare, spawn, type SpawnedWorker } from "../workers/spawn.ts";
 
-export const U64_MAX = (1n << 64n) - 1n;
-const NSEC_PER_SEC = 1_000_000_000n;
 
 export interface Clocksource {
   readonly name: string;

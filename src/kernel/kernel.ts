@@ -1,24 +1,24 @@
 /**
  * The kernel side, wired together: a clocksource, the core timekeeper, eight
- * aux clocks, time namespaces, the rng page, the syscalls behind the vDSO's
- * fallback, and the wasm vDSO reading what they publish.
+ * aux clocks, time namespaces, the rng page and the syscalls behind the
+ * vDSO's fallback. It writes a data store; readers (anywhere) read it.
  */
 import {
   CLOCK_AUX, CLOCK_AUX_LAST, CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
   CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE,
   CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, EINVAL, ENODEV, LOW_RES_NSEC, MAX_AUX_CLOCKS,
 } from "../../assembly/layout.ts";
-import { DataStore } from "../datastore.ts";
-import { type Build, type ClockResult, sharedMemory, type Syscalls, type Timespec, Vdso } from "../wasm.ts";
+import { DataStore, storeMemory, type View } from "../datastore.ts";
 import { canShare } from "../workers/spawn.ts";
 import { type Clocksource, hostClocksource, SharedCounterClocksource, VirtualClocksource } from "./clocksource.ts";
-import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, ADJ_TICK, type Timex, validateTimex } from "./ntp.ts";
+import { validateTimex } from "./ntp.ts";
+import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, ADJ_TICK, type Timex } from "./timex.ts";
 import { RngPage } from "./random.ts";
 import { Timekeeper } from "./timekeeper.ts";
 import { createTimeNamespace, type TimeNamespace } from "./timens.ts";
 import {
-  normalize, NSEC_PER_SEC, nsToTs, type Timespec64, tsAdd, tsCompare, tsSub, tsToNs, tsValid, tsValidSettod,
-} from "./time.ts";
+  normalize, NSEC_PER_SEC, nsToTs, type Timespec, timespec, type TimespecInput, tsAdd, tsCompare, tsSub, tsToNs, tsValid, tsValidSettod,
+} from "../time.ts";
 import { HRTIMER_RES, updateVsyscall, updateVsyscallTz, vdsoTimeUpdateAux } from "./vsyscall.ts";
 
 export const ERANGE = 34;
@@ -37,14 +37,17 @@ export interface KernelOptions {
   counter?: CounterMode;
   /** Ticker period for "shared" in ns; 0 spins (best resolution, one core busy). Default 50 us. */
   tickerPeriodNs?: number;
-  /** Put the data store in this shared memory, or in a new one if true (needed by other threads' readers). */
+  /**
+   * Put the data store in this memory (from `storeMemory`, or a KernelWorker's),
+   * or in a new shared one if true (readers in other threads need that). It
+   * must not have a writer already. Default: shared where the counter mode
+   * needs a ticker thread, else a plain memory.
+   */
   memory?: WebAssembly.Memory | boolean;
   /** Any clocksource (e.g. a VirtualClocksource to drive). */
   clocksource?: Clocksource;
   /** CLOCK_REALTIME at start; default the host's wall clock. */
-  realtime?: Timespec64;
-  /** Which wasm build reads the pages. */
-  build?: Build;
+  realtime?: TimespecInput;
 }
 
 /** An aux clock: its own timekeeper on the core's clocksource, and whether it is enabled. */
@@ -53,27 +56,8 @@ export interface AuxClock {
   valid: boolean;
 }
 
-/** Where the vDSO falls back, the kernel answers, for the task's namespace. */
-class KernelSyscalls implements Syscalls {
-  constructor(private k: Kernel) {}
-  clock_gettime(clock: number) {
-    const t = this.k.sysClockGettime(clock);
-    return typeof t === "number" ? t : toTimespec(t);
-  }
-  clock_getres(clock: number) {
-    const r = this.k.sysClockGetres(clock);
-    return typeof r === "number" ? r : toTimespec(r);
-  }
-  gettimeofday() {
-    const t = this.k.core.realtime();
-    return { sec: t.sec, usec: Number(t.nsec / 1000n), minuteswest: this.k.tz.minuteswest, dsttime: this.k.tz.dsttime };
-  }
-}
-
-const toTimespec = (t: Timespec64): Timespec => ({ sec: t.sec, nsec: Number(t.nsec) });
-
 /** CPU time of this process, where the host can tell (Node); else undefined. */
-function processCpuTime(): Timespec64 | undefined {
+function processCpuTime(): Timespec | undefined {
   if (typeof process === "undefined" || typeof process.cpuUsage !== "function") return undefined;
   const u = process.cpuUsage();
   return nsToTs(BigInt(u.user + u.system) * 1000n);
@@ -85,15 +69,12 @@ export class Kernel {
   readonly aux: AuxClock[];
   readonly rng: RngPage;
   tz = { minuteswest: 0, dsttime: 0 };
-  /** The time namespace of the task the vDSO reads for (null: the root namespace). */
-  task: TimeNamespace | null = null;
   private ticker?: ReturnType<typeof setInterval>;
 
   private constructor(
-    readonly vdso: Vdso,
     readonly cs: Clocksource,
     store: DataStore,
-    realtime: Timespec64,
+    realtime: Timespec,
   ) {
     this.store = store;
     this.core = new Timekeeper(cs);
@@ -105,30 +86,22 @@ export class Kernel {
     this.rng.init();
     this.publish();
     for (let i = 0; i < MAX_AUX_CLOCKS; i++) this.publishAux(i);
-    vdso.bind(this.store.rootView());
   }
 
   static async create(opts: KernelOptions = {}): Promise<Kernel> {
+    const now = Date.now();
+    const realtime = opts.realtime === undefined ? { sec: BigInt(Math.floor(now / 1000)), nsec: BigInt(now % 1000) * 1_000_000n } : timespec(opts.realtime, "realtime");
+    if (!tsValidSettod(realtime)) throw new RangeError(`wasm-vdso: realtime ${realtime.sec}.${realtime.nsec} is not a valid time to set`);
     const mode = opts.counter ?? (canShare() ? "shared" : "host-call");
     const cs =
       opts.clocksource ??
       (mode === "virtual" ? new VirtualClocksource() : mode === "shared" ? new SharedCounterClocksource(opts.tickerPeriodNs) : hostClocksource());
     // A ticker worker needs the store in shared memory.
-    const wantShared = opts.memory !== undefined && opts.memory !== false ? opts.memory : mode === "shared" && !opts.clocksource && canShare();
-    const memory = wantShared === true ? sharedMemory() : wantShared || undefined;
-    let self: Kernel | undefined;
-    const syscalls: Syscalls = {
-      clock_gettime: (c) => self!.syscalls.clock_gettime(c),
-      clock_getres: (c) => self!.syscalls.clock_getres(c),
-      gettimeofday: () => self!.syscalls.gettimeofday(),
-    };
-    const vdso = await Vdso.create({ counter: cs.read.bind(cs), syscalls, build: opts.build, memory });
-    const store = new DataStore(vdso.memory);
+    const m = opts.memory ?? (mode === "shared" && !opts.clocksource && canShare());
+    const memory = m instanceof WebAssembly.Memory ? m : storeMemory(m);
+    const store = new DataStore(memory, undefined, true);
     await cs.attach?.(store);
-    const now = Date.now();
-    const realtime = opts.realtime ?? { sec: BigInt(Math.floor(now / 1000)), nsec: BigInt(now % 1000) * 1_000_000n };
-    self = new Kernel(vdso, cs, store, realtime);
-    return self;
+    return new Kernel(cs, store, realtime);
   }
 
   /** The memory holding the data store: hand it to readers in other threads. */
@@ -142,7 +115,10 @@ export class Kernel {
     this.cs.close?.();
   }
 
-  readonly syscalls: Syscalls = new KernelSyscalls(this);
+  /** The view of a task in the root time namespace (a namespace's is `ns.view`). */
+  rootView(): View {
+    return this.store.rootView();
+  }
 
   /** `update_vsyscall` for the core timekeeper. */
   publish(): void {
@@ -173,48 +149,32 @@ export class Kernel {
     this.ticker = undefined;
   }
 
-  /** Binds the wasm reader to a task in `ns` (null: the root namespace). */
-  enter(ns: TimeNamespace | null): void {
-    this.task = ns;
-    this.vdso.bind(ns ? ns.view : this.store.rootView());
-  }
-
-  /** clock_gettime through the wasm vDSO. */
-  clockGettime(clock: number): ClockResult {
-    return this.vdso.clockGettime(clock);
-  }
-
-  // ---- syscalls (the kernel's own answers) ----
-
-  private nsMono(t: Timespec64): Timespec64 {
-    return this.task ? tsAdd(t, this.task.monotonic) : t;
-  }
-  private nsBoot(t: Timespec64): Timespec64 {
-    return this.task ? tsAdd(t, this.task.boottime) : t;
-  }
+  // ---- syscalls (the kernel's own answers), for a task in `ns` (null: the root namespace) ----
 
   private auxOf(clock: number): AuxClock | undefined {
     return clock >= CLOCK_AUX && clock <= CLOCK_AUX_LAST ? this.aux[clock - CLOCK_AUX] : undefined;
   }
 
-  /** The clock_gettime syscall: a time, or a negated errno. */
-  sysClockGettime(clock: number): Timespec64 | number {
+  /** The clock_gettime syscall of a task in `ns`: a time, or a negated errno. */
+  sysClockGettime(clock: number, ns: TimeNamespace | null = null): Timespec | number {
     const tk = this.core;
+    const nsMono = (t: Timespec) => (ns ? tsAdd(t, ns.monotonic) : t);
+    const nsBoot = (t: Timespec) => (ns ? tsAdd(t, ns.boottime) : t);
     switch (clock) {
       case CLOCK_REALTIME:
       case CLOCK_REALTIME_ALARM:
         return tk.realtime();
       case CLOCK_MONOTONIC:
-        return this.nsMono(tk.monotonic());
+        return nsMono(tk.monotonic());
       case CLOCK_MONOTONIC_RAW:
-        return this.nsMono(tk.monotonicRaw());
+        return nsMono(tk.monotonicRaw());
       case CLOCK_REALTIME_COARSE:
         return tk.realtimeCoarse();
       case CLOCK_MONOTONIC_COARSE:
-        return this.nsMono(tk.monotonicCoarse());
+        return nsMono(tk.monotonicCoarse());
       case CLOCK_BOOTTIME:
       case CLOCK_BOOTTIME_ALARM:
-        return this.nsBoot(tk.boottime());
+        return nsBoot(tk.boottime());
       case CLOCK_TAI:
         return tk.tai();
       case CLOCK_PROCESS_CPUTIME_ID:
@@ -227,8 +187,14 @@ export class Kernel {
     return aux.valid ? aux.tk.auxTime() : -ENODEV;
   }
 
+  /** The gettimeofday syscall: REALTIME in microseconds and the timezone. */
+  sysGettimeofday(): { sec: bigint; usec: bigint; minuteswest: number; dsttime: number } {
+    const t = this.core.realtime();
+    return { sec: t.sec, usec: t.nsec / 1000n, minuteswest: this.tz.minuteswest, dsttime: this.tz.dsttime };
+  }
+
   /** The clock_getres syscall: the resolution this emulator delivers. */
-  sysClockGetres(clock: number): Timespec64 | number {
+  sysClockGetres(clock: number): Timespec | number {
     switch (clock) {
       case CLOCK_REALTIME:
       case CLOCK_MONOTONIC:
@@ -250,7 +216,7 @@ export class Kernel {
   }
 
   /** `clock_settime`: REALTIME (moves REALTIME and TAI) or an aux clock. */
-  clockSettime(clock: number, t: Timespec64): number {
+  clockSettime(clock: number, t: Timespec): number {
     if (clock === CLOCK_REALTIME) return this.doSettimeofday(t);
     const aux = this.auxOf(clock);
     if (!aux) return -EINVAL;
@@ -263,7 +229,7 @@ export class Kernel {
   }
 
   /** `do_settimeofday64`. */
-  private doSettimeofday(t: Timespec64): number {
+  private doSettimeofday(t: Timespec): number {
     if (!tsValidSettod(t)) return -EINVAL;
     const tk = this.core;
     tk.forwardNow();
@@ -277,7 +243,7 @@ export class Kernel {
   }
 
   /** `settimeofday(tv, tz)`: either may be null. */
-  settimeofday(tv: Timespec64 | null, tz: { minuteswest: number; dsttime: number } | null): number {
+  settimeofday(tv: Timespec | null, tz: { minuteswest: number; dsttime: number } | null): number {
     if (tz && (!Number.isInteger(tz.minuteswest) || tz.minuteswest > 15 * 60 || tz.minuteswest < -15 * 60)) return -EINVAL;
     if (tv && (tv.nsec < 0n || tv.nsec >= NSEC_PER_SEC)) return -EINVAL;
     if (tz) {
@@ -288,7 +254,7 @@ export class Kernel {
   }
 
   /** `timekeeping_inject_offset` for the core (REALTIME and TAI move, MONOTONIC does not). */
-  private injectOffset(tk: Timekeeper, delta: Timespec64): number {
+  private injectOffset(tk: Timekeeper, delta: Timespec): number {
     if (delta.nsec < 0n || delta.nsec >= NSEC_PER_SEC) return -EINVAL;
     tk.forwardNow();
     if (tk.isAux) {
@@ -367,7 +333,7 @@ export class Kernel {
   }
 
   /** A new time namespace; ERANGE if an offset would put its clocks out of range. */
-  createTimeNamespace(offsets: { monotonic?: Timespec64; boottime?: Timespec64 } = {}, auxClocks = true): TimeNamespace | number {
+  createTimeNamespace(offsets: { monotonic?: Timespec; boottime?: Timespec } = {}, auxClocks = true): TimeNamespace | number {
     const mono = offsets.monotonic ?? { sec: 0n, nsec: 0n };
     const boot = offsets.boottime ?? { sec: 0n, nsec: 0n };
     for (const [o, now] of [[mono, this.core.monotonic()], [boot, this.core.boottime()]] as const) {

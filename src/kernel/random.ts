@@ -5,8 +5,7 @@
  */
 import { vdso_rng_data } from "../../assembly/layout.ts";
 import type { DataStore } from "../datastore.ts";
-
-const U64_MAX = (1n << 64n) - 1n;
+import { U64_MAX } from "../time.ts";
 
 export class RngPage {
   private base = 0n;

@@ -7,7 +7,7 @@
  */
 import type { Clocksource } from "./clocksource.ts";
 import { Ntp, NTP_SCALE_SHIFT } from "./ntp.ts";
-import { normalize, NSEC_PER_SEC, nsToTs, type Timespec64, tsAdd } from "./time.ts";
+import { carryShifted, normalize, NSEC_PER_SEC, nsToTs, type Timespec, tsAdd } from "../time.ts";
 
 /** CONFIG_HZ: the tick length NTP steers, and the coarse clocks' resolution in the vDSO. */
 export const KERNEL_HZ = 250n;
@@ -50,7 +50,7 @@ export class Timekeeper {
   skipSecondOverflow = false;
   /** Plain ns of REALTIME at the last accumulation: the coarse clocks. */
   coarseNsec = 0n;
-  wallToMonotonic: Timespec64 = { sec: 0n, nsec: 0n };
+  wallToMonotonic: Timespec = { sec: 0n, nsec: 0n };
   /** `monotonic_to_boot` (core) or `offs_aux` (aux clocks), in ns. */
   offsBoot = 0n;
   offsAux = 0n;
@@ -123,11 +123,7 @@ export class Timekeeper {
     this.mono.xtimeNsec += this.xtimeInterval << shift;
     this.accumulateNsecsToSecs();
     this.raw.xtimeNsec += this.rawInterval << shift;
-    const rawps = NSEC_PER_SEC << this.raw.shift;
-    while (this.raw.xtimeNsec >= rawps) {
-      this.raw.xtimeNsec -= rawps;
-      this.rawSec++;
-    }
+    [this.rawSec, this.raw.xtimeNsec] = carryShifted(this.rawSec, this.raw.xtimeNsec, this.raw.shift);
     this.ntpError += this.ntpTick << shift;
     this.ntpError -= (this.xtimeInterval + this.xtimeRemainder) << (this.ntpErrorShift + shift);
     return offset;
@@ -203,27 +199,19 @@ export class Timekeeper {
 
   /** `tk_normalize_xtime`. */
   private normalizeXtime(): void {
-    const ps = this.nsecPerSecShifted;
-    while (this.mono.xtimeNsec >= ps) {
-      this.mono.xtimeNsec -= ps;
-      this.xtimeSec++;
-    }
-    const rawps = NSEC_PER_SEC << this.raw.shift;
-    while (this.raw.xtimeNsec >= rawps) {
-      this.raw.xtimeNsec -= rawps;
-      this.rawSec++;
-    }
+    [this.xtimeSec, this.mono.xtimeNsec] = carryShifted(this.xtimeSec, this.mono.xtimeNsec, this.mono.shift);
+    [this.rawSec, this.raw.xtimeNsec] = carryShifted(this.rawSec, this.raw.xtimeNsec, this.raw.shift);
   }
 
   /** `tk_set_xtime`: xtime := ts (sub-ns bits cleared), coarse time with it. */
-  setXtime(t: Timespec64): void {
+  setXtime(t: Timespec): void {
     this.xtimeSec = t.sec;
     this.mono.xtimeNsec = t.nsec << this.mono.shift;
     this.coarseNsec = t.nsec;
   }
 
   /** `tk_xtime_add`. */
-  addXtime(t: Timespec64): void {
+  addXtime(t: Timespec): void {
     this.xtimeSec += t.sec;
     this.mono.xtimeNsec += t.nsec << this.mono.shift;
     this.normalizeXtime();
@@ -233,32 +221,33 @@ export class Timekeeper {
   // The clocks, as the syscalls compute them.
 
   /** xtime at `cycles`: CLOCK_REALTIME (core) or the aux clock's monotonic time. */
-  xtime(cycles = this.cs.read()): Timespec64 {
+  xtime(cycles = this.cs.read()): Timespec {
     return normalize(this.xtimeSec, this.mono.ns(cycles));
   }
-  realtime(cycles?: bigint): Timespec64 {
+  realtime(cycles?: bigint): Timespec {
     return this.xtime(cycles);
   }
-  monotonic(cycles?: bigint): Timespec64 {
+  monotonic(cycles?: bigint): Timespec {
     return tsAdd(this.xtime(cycles), this.wallToMonotonic);
   }
-  boottime(cycles?: bigint): Timespec64 {
+  boottime(cycles?: bigint): Timespec {
     return tsAdd(this.monotonic(cycles), nsToTs(this.offsBoot));
   }
-  tai(cycles?: bigint): Timespec64 {
-    return normalize(this.xtime(cycles).sec + BigInt(this.taiOffset), this.xtime(cycles).nsec);
+  tai(cycles?: bigint): Timespec {
+    const t = this.xtime(cycles); // one counter read: sec and nsec of the same instant
+    return { sec: t.sec + BigInt(this.taiOffset), nsec: t.nsec };
   }
-  monotonicRaw(cycles = this.cs.read()): Timespec64 {
+  monotonicRaw(cycles = this.cs.read()): Timespec {
     return normalize(this.rawSec, this.raw.ns(cycles));
   }
-  realtimeCoarse(): Timespec64 {
+  realtimeCoarse(): Timespec {
     return { sec: this.xtimeSec, nsec: this.coarseNsec };
   }
-  monotonicCoarse(): Timespec64 {
+  monotonicCoarse(): Timespec {
     return normalize(this.xtimeSec + this.wallToMonotonic.sec, this.coarseNsec + this.wallToMonotonic.nsec);
   }
   /** An aux clock: its monotonic time plus offs_aux. */
-  auxTime(cycles?: bigint): Timespec64 {
+  auxTime(cycles?: bigint): Timespec {
     return tsAdd(this.xtime(cycles), nsToTs(this.offsAux));
   }
 }

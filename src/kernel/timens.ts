@@ -9,23 +9,23 @@ import {
   vdso_clock, vdso_clock_mode, vdso_timestamp,
 } from "../../assembly/layout.ts";
 import type { DataStore } from "../datastore.ts";
-import type { View } from "../wasm.ts";
-import { normalize, type Timespec64 } from "./time.ts";
+import type { View } from "../datastore.ts";
+import { normalize, type Timespec } from "../time.ts";
 import { auxClockAt, clockAt } from "./vsyscall.ts";
 
 export interface TimeNamespace {
   readonly page: number;
-  readonly monotonic: Timespec64;
-  readonly boottime: Timespec64;
+  readonly monotonic: Timespec;
+  readonly boottime: Timespec;
   /** The view of a task inside: namespace page first, the real page behind it. */
   readonly view: View;
 }
 
 /** `timens_setup_vdso_clock_data` for one clock. */
-function setupClock(store: DataStore, vc: number, mono: Timespec64, boot: Timespec64): void {
+function setupClock(store: DataStore, vc: number, mono: Timespec, boot: Timespec): void {
   store.setU32(vc + vdso_clock.seq, 1);
   store.setI32(vc + vdso_clock.clock_mode, vdso_clock_mode.TIMENS);
-  const put = (clock: number, o: Timespec64) => {
+  const put = (clock: number, o: Timespec) => {
     const at = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
     store.setU64(at + vdso_timestamp.sec, o.sec);
     store.setU64(at + vdso_timestamp.nsec, o.nsec);
@@ -41,7 +41,7 @@ function setupClock(store: DataStore, vc: number, mono: Timespec64, boot: Timesp
  * Builds a namespace page. `auxClocks` marks the aux slots too, as a kernel
  * with POSIX_AUX_CLOCKS does (the public snapshot's kernel did not).
  */
-export function createTimeNamespace(store: DataStore, monotonic: Timespec64, boottime: Timespec64, auxClocks = true): TimeNamespace {
+export function createTimeNamespace(store: DataStore, monotonic: Timespec, boottime: Timespec, auxClocks = true): TimeNamespace {
   const mono = normalize(monotonic.sec, monotonic.nsec);
   const boot = normalize(boottime.sec, boottime.nsec);
   const page = store.allocPage();

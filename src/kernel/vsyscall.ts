@@ -9,7 +9,7 @@ import {
 import type { DataStore } from "../datastore.ts";
 import { writeBegin, writeBeginClock, writeEnd, writeEndClock } from "./seqlock.ts";
 import type { Timekeeper, TkReadBase } from "./timekeeper.ts";
-import { NSEC_PER_SEC, nsToTs } from "./time.ts";
+import { carryShifted, nsToTs } from "../time.ts";
 
 /** `hrtimer_resolution` with high-resolution timers. */
 export const HRTIMER_RES = 1;
@@ -33,16 +33,6 @@ function fillClockConfiguration(store: DataStore, vc: number, tkr: TkReadBase, m
   store.setU32(vc + vdso_clock.shift, Number(tkr.shift));
 }
 
-/** Shifted nanoseconds to (carry, rest) below one second, as the kernel's while loops do. */
-function carryShifted(sec: bigint, nsec: bigint, shift: bigint): [bigint, bigint] {
-  const ps = NSEC_PER_SEC << shift;
-  while (nsec >= ps) {
-    nsec -= ps;
-    sec++;
-  }
-  return [sec, nsec];
-}
-
 /** `update_vsyscall`: publish the core timekeeper. */
 export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
   const vd = store.time;
@@ -57,10 +47,8 @@ export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
   // REALTIME is written even without a vDSO counter: time() needs it.
   setBase(store, vc, CLOCK_REALTIME, tk.xtimeSec, tk.mono.xtimeNsec);
   setBase(store, vc, CLOCK_REALTIME_COARSE, tk.xtimeSec, tk.coarseNsec);
-  {
-    const n = tk.coarseNsec + tk.wallToMonotonic.nsec;
-    setBase(store, vc, CLOCK_MONOTONIC_COARSE, tk.xtimeSec + tk.wallToMonotonic.sec + n / NSEC_PER_SEC, n % NSEC_PER_SEC);
-  }
+  const mc = carryShifted(tk.xtimeSec + tk.wallToMonotonic.sec, tk.coarseNsec + tk.wallToMonotonic.nsec, 0n);
+  setBase(store, vc, CLOCK_MONOTONIC_COARSE, mc[0], mc[1]);
   // The resolution readers really get: 1 ns, or a shared counter's measured period.
   store.storeU32Atomic(vd + vdso_time_data.hrtimer_res, tk.cs.resolutionNs?.() ?? HRTIMER_RES);
 
@@ -97,12 +85,7 @@ export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper,
     fillClockConfiguration(store, vc, tk.mono, tk.cs.maxCycles);
     // Aux basetime keeps whole nanoseconds only: the shifted fraction is dropped.
     const toAux = nsToTs(tk.offsAux);
-    let sec = tk.xtimeSec + toAux.sec;
-    let nsec = (tk.mono.xtimeNsec >> tk.mono.shift) + toAux.nsec;
-    if (nsec >= NSEC_PER_SEC) {
-      nsec -= NSEC_PER_SEC;
-      sec++;
-    }
+    const [sec, nsec] = carryShifted(tk.xtimeSec + toAux.sec, (tk.mono.xtimeNsec >> tk.mono.shift) + toAux.nsec, 0n);
     setBase(store, vc, VDSO_BASE_AUX, sec, nsec << tk.mono.shift);
   }
   writeEndClock(store, vc);

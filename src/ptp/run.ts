@@ -1,6 +1,7 @@
 /** `wasm-vdso ptp`: N simulated PTP clocks in accelerated virtual time, logs and a final table. */
 import { VirtualClocksource } from "../kernel/clocksource.ts";
 import { Kernel } from "../kernel/kernel.ts";
+import { createReader } from "../reader.ts";
 import { Rng } from "./rng.ts";
 import { type ClockConfig, defaultClock, PtpSimulation } from "./sim.ts";
 
@@ -26,7 +27,7 @@ export async function runPtp(opts: { clocks: number; durationS: number; seed: nu
   const cs = new VirtualClocksource();
   const k = await Kernel.create({ clocksource: cs, realtime: { sec: 1_700_000_000n, nsec: 0n } });
   const { clocks, sysPpm } = seededClocks(opts.clocks, opts.seed);
-  const sim = new PtpSimulation(k, cs, clocks, { seed: opts.seed, sysPpm, summaryInterval: opts.log ? 0 : 60, log: opts.out });
+  const sim = new PtpSimulation(k, await createReader(k), cs, clocks, { seed: opts.seed, sysPpm, summaryInterval: opts.log ? 0 : 60, log: opts.out });
   sim.run(opts.durationS);
   return sim;
 }

@@ -4,7 +4,7 @@
  * step (s1), then PI control with anti-windup at max_frequency (s2), and s3
  * once offset_threshold holds for num_offset_values samples.
  */
-export const enum ServoState {
+export enum ServoState {
   UNLOCKED = 0,
   JUMP = 1,
   LOCKED = 2,

@@ -9,7 +9,8 @@
 import { CLOCK_AUX } from "../../assembly/layout.ts";
 import type { VirtualClocksource } from "../kernel/clocksource.ts";
 import type { Kernel } from "../kernel/kernel.ts";
-import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, timex } from "../kernel/ntp.ts";
+import type { Reader } from "../reader.ts";
+import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, timex } from "../kernel/timex.ts";
 import { Rng } from "./rng.ts";
 import { type PiConfig, PiServo, ServoState } from "./servo.ts";
 
@@ -184,12 +185,11 @@ class Phc2sys {
     return c.epochNs + BigInt(Math.round(t + this.ptp.phc.off + c.phaseNoiseNs * rng.normal()));
   }
 
-  poll(t: number, k: Kernel, rng: Rng, settledS: number, log: (s: string) => void, summaryN: number): void {
+  poll(t: number, k: Kernel, reader: Reader, rng: Rng, settledS: number, log: (s: string) => void, summaryN: number): void {
     const clock = CLOCK_AUX + this.aux;
     const phc = this.phcNow(t, rng);
-    const r0 = k.clockGettime(clock); // the wasm vDSO, as phc2sys's clock_gettime would be
-    if (r0.ret !== 0 || !r0.ts) return;
-    const auxNs = r0.ts.sec * 1_000_000_000n + BigInt(r0.ts.nsec);
+    const auxNs = reader.nowNs(clock); // the wasm vDSO, as phc2sys's clock_gettime would be
+    if (auxNs < 0n) return;
     const big = auxNs - phc;
     const offset = Number(big);
     const r = this.servo.sample(offset, t);
@@ -261,6 +261,8 @@ export class PtpSimulation {
 
   constructor(
     readonly kernel: Kernel,
+    /** A reader of `kernel`: phc2sys reads the aux clocks through it. */
+    readonly reader: Reader,
     readonly cs: VirtualClocksource,
     readonly clocks: ClockConfig[],
     readonly opts: SimOptions,
@@ -366,7 +368,7 @@ export class PtpSimulation {
       });
       this.phc2sys.forEach((s, i) => {
         if (this.t >= nextPoll[i]) {
-          s.poll(this.t, this.kernel, this.rng, settled, this.log, summary);
+          s.poll(this.t, this.kernel, this.reader, this.rng, settled, this.log, summary);
           nextPoll[i] += 1e9;
         }
       });

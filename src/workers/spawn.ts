@@ -19,7 +19,10 @@ export function canShare(): boolean {
 export async function spawn(url: URL, data: unknown): Promise<SpawnedWorker> {
   if (isNode) {
     const { Worker: NodeWorker } = await import("node:worker_threads");
-    const w = new NodeWorker(url, { workerData: data });
+    // From the source tree (tests, bench) the entry is TypeScript: load it through tsx, a dev dependency.
+    const w = url.pathname.endsWith(".ts")
+      ? new NodeWorker(`import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: data })
+      : new NodeWorker(url, { workerData: data });
     w.unref();
     return {
       postMessage: (m) => w.postMessage(m),

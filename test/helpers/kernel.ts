@@ -1,13 +1,16 @@
-/** Test helpers for the kernel side: a deterministic kernel and nanosecond readings. */
+/** Test helpers for the kernel side: a deterministic kernel, its reader, and nanosecond readings. */
 import { VirtualClocksource } from "../../src/kernel/clocksource.ts";
 import { Kernel } from "../../src/kernel/kernel.ts";
-import type { Timespec64 } from "../../src/kernel/time.ts";
+import { createReader, type Reader } from "../../src/reader.ts";
+import type { Timespec } from "../../src/time.ts";
 
 export const EPOCH = { sec: 1_700_000_000n, nsec: 0n };
 
-export async function virtualKernel(start: Timespec64 = EPOCH) {
+/** A kernel on a virtual 1 GHz counter, a reader of it (root namespace), and a way to run time. */
+export async function virtualKernel(start: Timespec = EPOCH) {
   const cs = new VirtualClocksource(1_000_000_000);
   const k = await Kernel.create({ clocksource: cs, realtime: start });
+  const r = await createReader(k);
   /** Runs `ns` of virtual time, ticking every `tickNs`. */
   const run = (ns: bigint, tickNs = 4_000_000n) => {
     for (let t = 0n; t < ns; t += tickNs) {
@@ -15,14 +18,14 @@ export async function virtualKernel(start: Timespec64 = EPOCH) {
       k.tick();
     }
   };
-  return { k, cs, run };
+  return { k, cs, r, run };
 }
 
 /** A vDSO reading in ns; throws if the vDSO (or its fallback) failed. */
-export function vdsoNs(k: Kernel, clock: number): bigint {
-  const r = k.clockGettime(clock);
-  if (r.ret !== 0 || !r.ts) throw new Error(`clock ${clock}: ret ${r.ret}`);
-  return r.ts.sec * 1_000_000_000n + BigInt(r.ts.nsec);
+export function vdsoNs(r: Reader, clock: number): bigint {
+  const res = r.clockGettime(clock);
+  if (res.ret !== 0 || !res.ts) throw new Error(`clock ${clock}: ret ${res.ret}`);
+  return res.ts.sec * 1_000_000_000n + res.ts.nsec;
 }
 
 /** The syscall's reading in ns. */

@@ -1,0 +1,48 @@
+/**
+ * A kernel in a worker (Node worker_threads or a browser Worker): it owns the
+ * timekeeper and publishes into the shared memory it is given; readers live
+ * in other threads. Calls arrive as CallMessage and are answered in order.
+ */
+import { Kernel, type KernelOptions } from "../kernel/kernel.ts";
+import { type CallMessage, KERNEL_CALLS, type WorkerMessage } from "./protocol.ts";
+
+const isNode = typeof process !== "undefined" && !!process.versions?.node;
+type Data = { memory: WebAssembly.Memory; options: Omit<KernelOptions, "memory" | "clocksource"> & { hz?: number } };
+
+let post: (m: WorkerMessage) => void;
+let data: Data;
+const inbox: CallMessage[] = [];
+let handle = (m: CallMessage) => void inbox.push(m);
+if (isNode) {
+  const { parentPort, workerData } = await import("node:worker_threads");
+  post = (m) => parentPort!.postMessage(m);
+  parentPort!.on("message", (m: CallMessage) => handle(m));
+  data = workerData as Data;
+} else {
+  const scope = self as unknown as { postMessage(m: unknown): void; onmessage: ((e: MessageEvent) => void) | null };
+  post = (m) => scope.postMessage(m);
+  data = await new Promise<Data>((resolve) => (scope.onmessage = (e) => resolve(e.data as Data)));
+  scope.onmessage = (e) => handle(e.data as CallMessage);
+}
+
+const allowed = new Set<string>(KERNEL_CALLS);
+const k = await Kernel.create({ ...data.options, memory: data.memory });
+k.startTicking(data.options.hz ?? 250);
+
+handle = (msg) => {
+  if (msg.method === "close") {
+    k.close();
+    post({ id: msg.id, result: 0, args: [] });
+    return;
+  }
+  try {
+    if (!allowed.has(msg.method)) throw new TypeError(`wasm-vdso: no kernel call ${JSON.stringify(msg.method)}`);
+    const args = msg.args ?? [];
+    const result = (k[msg.method] as (...a: unknown[]) => unknown)(...args);
+    post({ id: msg.id, result, args: args.map((a) => (a && typeof a === "object" ? a : undefined)) });
+  } catch (e) {
+    post({ id: msg.id, error: String((e as Error)?.message ?? e), errorType: (e as Error)?.name });
+  }
+};
+for (const m of inbox.splice(0)) handle(m);
+post({ ready: true, view: k.rootView() });
