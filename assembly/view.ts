@@ -95,12 +95,18 @@ function in_own_slot(p: usize, size: usize): bool {
 }
 
 /**
- * Sets the result slot: 0, or -1 unless `p` is a slot-aligned address in
- * `[READER_SLOTS + READER_SLOT_SIZE, DATA_START)` (slot 0 is the host's
- * allocation table). The region lies inside the module's initial memory,
- * which an imported memory cannot be smaller than.
+ * Sets the result slot: 0, or -1 (the slot unchanged) unless `p` is a
+ * slot-aligned address in `[READER_SLOTS + READER_SLOT_SIZE, DATA_START)`
+ * (slot 0 is the host's allocation table). The region lies inside the
+ * module's initial memory, which an imported memory cannot be smaller than.
+ * `p` = 0 unsets the slot (a closed reader): the exports then have no
+ * memory below USER_START to write, and those that need a slot give -EFAULT.
  */
 export function set_slot(p: usize): i32 {
+  if (p == 0) {
+    slot = 0;
+    return 0;
+  }
   const first = <usize>READER_SLOTS + <usize>READER_SLOT_SIZE;
   if (p < first || p > <usize>DATA_START - <usize>READER_SLOT_SIZE) return -1;
   if ((p - <usize>READER_SLOTS) & (<usize>READER_SLOT_SIZE - 1)) return -1;

@@ -4,11 +4,16 @@
  * for the u64 arithmetic (JS has no other exact u64).
  */
 import { CS_HRES_COARSE, NSEC_PER_SEC, vdso_arch_data, vdso_clock, vdso_clock_mode, vdso_time_data, vdso_timestamp } from "../assembly/layout.ts";
+import type { View } from "../src/datastore.ts";
 
 const M64 = (1n << 64n) - 1n;
 const S64_MAX = (1n << 63n) - 1n;
 
-export function tsReader(memory: WebAssembly.Memory, timePage: number, archPage: number) {
+/** A reader of `view` (its time and arch pages) in `memory`. */
+export function tsReader(memory: WebAssembly.Memory, view: View) {
+  const timePage = view.time;
+  const archPage = view.arch;
+  if (archPage === undefined) throw new Error("tsReader: the view has no arch page");
   const u32 = new Uint32Array(memory.buffer);
   const i32 = new Int32Array(memory.buffer);
   const u64 = new BigUint64Array(memory.buffer);

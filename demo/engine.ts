@@ -3,8 +3,8 @@
  * clocks steering aux clocks 0..7, advanced in steps of scaled wall time. It
  * runs in a Worker over shared memory (or in the page when it cannot).
  */
-// The demo uses the package as a user would (its "exports", resolved by Vite).
-import { ADJ_TAI, Kernel, PtpSimulation, type Sample, seededClocks, timex, VirtualClocksource } from "wasm-vdso";
+// The demo calls the package's public API (src/index.ts), as a user calls "wasm-vdso".
+import { createReader, Kernel, ntp, PtpSimulation, type Sample, seededClocks, type View, VirtualClocksource } from "../src/index.ts";
 
 export type Control =
   | { op: "speed"; value: number }
@@ -24,7 +24,7 @@ export interface Batch {
   simTime: number;
   states: number[];
   /** A namespace view created on request, for the page's reader. */
-  namespace?: { time: number; real: number; rng?: number; arch?: number };
+  namespace?: View;
 }
 
 export const CLOCKS = 8;
@@ -45,13 +45,13 @@ export class Engine {
     const cs = new VirtualClocksource();
     const now = Date.now();
     const kernel = await Kernel.create({ clocksource: cs, memory, realtime: { sec: BigInt(Math.floor(now / 1000)), nsec: 0n } });
-    kernel.adjtimex(timex({ modes: ADJ_TAI, constant: 37n })); // TAI - UTC = 37 s
+    kernel.adjtimex(ntp.timex({ modes: ntp.ADJ_TAI, constant: 37n })); // TAI - UTC = 37 s
     const { clocks, sysPpm } = seededClocks(CLOCKS, 2026);
     // ptp4l's step_threshold at 100 us (linuxptp's default 0 never steps after the first lock):
     // a visitor's 1 ms step then sends the servo back through s0 and s1 to s2.
     for (const c of clocks) c.servo = { ...c.servo, stepThreshold: 100_000 };
     let self: Engine | undefined;
-    const sim = new PtpSimulation(kernel, cs, clocks, {
+    const sim = new PtpSimulation(kernel, await createReader(kernel), cs, clocks, {
       seed: 2026,
       sysPpm,
       log: (l) => self?.logs.push(l),
@@ -110,7 +110,7 @@ export class Engine {
         break;
       case "namespace": {
         const ns = this.kernel.createTimeNamespace({ monotonic: { sec: BigInt(c.monoS), nsec: 0n }, boottime: { sec: BigInt(c.bootS), nsec: 0n } });
-        if (typeof ns !== "number") this.ns = { time: ns.view.time, real: ns.view.real as number, rng: ns.view.rng, arch: ns.view.arch };
+        if (typeof ns !== "number") this.ns = ns.view;
         break;
       }
     }

@@ -5,7 +5,7 @@
  */
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { createReader, layout, sharedMemory, type Vdso, type View } from "wasm-vdso";
+import { createReader, layout, type Reader, storeMemory, type View } from "../src/index.ts";
 import { type Batch, CLOCKS, type Control, Engine } from "./engine.ts";
 
 const { CLOCK_AUX, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_TAI, vdso_clock, vdso_time_data, vdso_timestamp } = layout;
@@ -14,8 +14,19 @@ const status = $("status");
 const COLORS = ["#58a6ff", "#3fa066", "#e0c341", "#d2704f", "#b48ead", "#88c0d0", "#ebcb8b", "#bf616a"];
 const HISTORY = 300;
 
-let reader: Vdso;
+let reader: Reader;
+let memory: WebAssembly.Memory;
 let rootView: View;
+/** The view the reader is bound to: the root, or a time namespace's. */
+let boundView: View;
+
+/** Reads as a task with `view` from now on (a reader is bound once: a new one, the old one closed). */
+async function rebind(view: View): Promise<void> {
+  const next = await createReader({ memory, view });
+  reader.close();
+  reader = next;
+  boundView = view;
+}
 let send: (c: Control) => void;
 const isolated = globalThis.crossOriginIsolated === true;
 
@@ -61,7 +72,7 @@ function onBatch(b: Batch): void {
   for (const l of b.logs) logLines.push(l);
   if (logLines.length > 300) logLines.splice(0, logLines.length - 300);
   if (b.namespace) {
-    reader.bind(b.namespace);
+    void rebind(b.namespace);
     $("ns-status").textContent = "inside a time namespace: MONOTONIC and BOOTTIME moved; REALTIME, TAI and the aux clocks did not";
   }
 }
@@ -69,7 +80,7 @@ function onBatch(b: Batch): void {
 // ---- start: worker on shared memory, or everything here ----
 async function start(): Promise<void> {
   if (isolated) {
-    const memory = sharedMemory();
+    memory = storeMemory(true);
     const worker = new Worker(new URL("./sim-worker.ts", import.meta.url), { type: "module" });
     const view = await new Promise<View>((resolve) => {
       worker.onmessage = (e) => {
@@ -78,14 +89,15 @@ async function start(): Promise<void> {
       };
       worker.postMessage({ init: memory });
     });
-    reader = await createReader(memory, view);
-    rootView = view;
+    reader = await createReader({ memory, view });
+    rootView = boundView = view;
     send = (c) => worker.postMessage({ control: c });
     status.textContent = "cross-origin isolated: the kernel and PTP simulation run in a Worker and write a SharedArrayBuffer; this page's wasm reader reads it";
   } else {
     const engine = await Engine.create();
-    reader = engine.kernel.vdso;
-    rootView = engine.kernel.store.rootView();
+    memory = engine.kernel.memory;
+    reader = await createReader(engine.kernel);
+    rootView = boundView = engine.kernel.rootView();
     send = (c) => engine.control(c);
     let last = performance.now();
     setInterval(() => {
@@ -126,7 +138,7 @@ function buildTable(): void {
   }
 }
 
-function fmt(r: { ret: number; ts?: { sec: bigint; nsec: number } }): string {
+function fmt(r: { ret: number; ts?: { sec: bigint; nsec: bigint } }): string {
   if (r.ret !== 0 || !r.ts) return r.ret === -19 ? "disabled (ENODEV)" : `errno ${-r.ret}`;
   return `${r.ts.sec}.${String(r.ts.nsec).padStart(9, "0")}`;
 }
@@ -171,8 +183,8 @@ function renderPlots(): void {
 
 // ---- the data page, decoded ----
 function renderPage(): void {
-  const d = new DataView(reader.memory.buffer);
-  const vd = (reader as unknown as { boundTime?: number }).boundTime ?? rootView.time;
+  const d = new DataView(memory.buffer);
+  const vd = boundView.time;
   const rows = ["<tr><th>vdso_clock</th><th>seq</th><th>clock_mode</th><th>cycle_last</th><th>mult</th><th>shift</th><th>basetime[0 or 1] sec</th><th>nsec (shifted)</th></tr>"];
   const names = ["clock_data[0] (CS_HRES_COARSE)", "clock_data[1] (CS_RAW)", ...Array.from({ length: CLOCKS }, (_, i) => `aux_clock_data[${i}]`)];
   names.forEach((name, i) => {
@@ -192,18 +204,21 @@ function renderPage(): void {
 // ---- reads per second, measured here ----
 let wasmRate = 0;
 let nowRate = 0;
+/** The same JS loop around each: the library's own read (`reader.now`) and `performance.now()`. */
 function measureRates(): void {
   const n = 20000;
+  const now = reader.now;
   let t0 = performance.now();
-  reader.exports.read_loop(CLOCK_MONOTONIC, n);
-  let dt = performance.now() - t0;
-  if (dt > 0) wasmRate = 0.8 * wasmRate + 0.2 * (n / dt) * 1000;
-  t0 = performance.now();
   let acc = 0;
+  for (let i = 0; i < n; i++) acc += now(CLOCK_MONOTONIC);
+  let dt = performance.now() - t0;
+  if (dt > 0 && acc > 0) wasmRate = 0.8 * wasmRate + 0.2 * (n / dt) * 1000;
+  t0 = performance.now();
+  acc = 0;
   for (let i = 0; i < n; i++) acc += performance.now();
   dt = performance.now() - t0;
   if (dt > 0 && acc > 0) nowRate = 0.8 * nowRate + 0.2 * (n / dt) * 1000;
-  $("rates").textContent = `reads per second in this page: wasm vDSO ${(wasmRate / 1e6).toFixed(1)} M, performance.now() ${(nowRate / 1e6).toFixed(1)} M`;
+  $("rates").textContent = `reads per second in this page, a JS loop each: reader.now() ${(wasmRate / 1e6).toFixed(1)} M, performance.now() ${(nowRate / 1e6).toFixed(1)} M`;
 }
 
 // ---- controls ----
@@ -224,7 +239,7 @@ function wireControls(): void {
   $("ctl-step-gm").onclick = () => send({ op: "stepGrandmaster", clock: clock(), ns: 1e6 });
   $("ns-enter").onclick = () => send({ op: "namespace", monoS: num("ns-mono"), bootS: num("ns-boot") });
   $("ns-leave").onclick = () => {
-    reader.bind(rootView);
+    void rebind(rootView);
     $("ns-status").textContent = "root namespace";
   };
 }

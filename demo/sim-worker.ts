@@ -10,7 +10,7 @@ ctx.onmessage = async (e: MessageEvent) => {
   const m = e.data as { init?: WebAssembly.Memory; control?: Control };
   if (m.init) {
     engine = await Engine.create(m.init);
-    ctx.postMessage({ ready: true, view: engine.kernel.store.rootView() });
+    ctx.postMessage({ ready: true, view: engine.kernel.rootView() });
     let last = performance.now();
     setInterval(() => {
       const now = performance.now();

@@ -8,8 +8,8 @@ export const NSEC_PER_SEC = 1_000_000_000n;
 export const U64_MAX = (1n << 64n) - 1n;
 export const S64_MAX = (1n << 63n) - 1n;
 export const S64_MIN = -(1n << 63n);
-/** `KTIME_SEC_MAX`: the largest second a ktime_t (s64 ns) holds. */
-export const KTIME_SEC_MAX = (1n << 63n) / NSEC_PER_SEC - 1n;
+/** `KTIME_SEC_MAX` (`KTIME_MAX / NSEC_PER_SEC`): the largest whole second a ktime_t (s64 ns) holds. */
+export const KTIME_SEC_MAX = S64_MAX / NSEC_PER_SEC;
 /** `TIME_SETTOD_SEC_MAX`: settimeofday leaves 30 years of uptime below KTIME_SEC_MAX. */
 export const TIME_SETTOD_SEC_MAX = KTIME_SEC_MAX - 30n * 365n * 86400n;
 

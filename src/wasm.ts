@@ -29,11 +29,21 @@ export interface ClockResult {
 type Exports = Awaited<ReturnType<typeof import("../build/release.js").instantiate>>;
 
 /**
- * release: what users run; debug: with asserts; testing: release plus the
- * primitives tests and the bench call. Each comes as a plain and a
- * shared-memory build; the memory decides which.
+ * Every wasm vDSO module the project builds, as [plain memory, shared memory]
+ * files; the memory decides which. release: what users run; debug: with
+ * asserts; testing: release plus the primitives tests and the bench call;
+ * stress and inline: test and bench programs that compile the reader in.
  */
-export type Build = "release" | "debug" | "testing";
+const FILES = {
+  release: ["release", "release-shared"],
+  debug: ["debug", null],
+  testing: ["testing", "testing-shared"],
+  stress: [null, "stress"],
+  "stress-noseqlock": [null, "stress-noseqlock"],
+  inline: [null, "inline"],
+} as const satisfies Record<string, readonly [string | null, string | null]>;
+
+export type Build = keyof typeof FILES;
 
 const isShared = (m: WebAssembly.Memory) => typeof SharedArrayBuffer !== "undefined" && m.buffer instanceof SharedArrayBuffer;
 
@@ -113,8 +123,8 @@ export class Vdso {
   static async create(opts: { counter: () => bigint; syscalls: Syscalls; build?: Build; memory?: WebAssembly.Memory }): Promise<Vdso> {
     const memory = opts.memory ?? storeMemory(false);
     const build = opts.build ?? "release";
-    if (build === "debug" && isShared(memory)) throw new Error("wasm-vdso: the debug build has no shared-memory flavour");
-    const file = isShared(memory) ? `${build}-shared` : build;
+    const file = FILES[build][isShared(memory) ? 1 : 0];
+    if (file === null) throw new Error(`wasm-vdso: the ${build} build has no ${isShared(memory) ? "shared" : "plain"}-memory flavour`);
     if (!modules.has(file)) modules.set(file, wasmModule(file));
     const module = await modules.get(file)!;
     let self: Vdso | undefined;

@@ -1,10 +1,12 @@
 // The counter-to-nanoseconds path of the wasm reader against an exact BigInt
-// model of x86 vdso_calc_ns, over the whole u64 range.
+// model of x86 vdso_calc_ns, over the whole u64 range (the testing build
+// exports the primitives; the shipped module does not).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { vdso_clock_mode } from "../assembly/layout.ts";
 import { Vdso } from "../src/wasm.ts";
 import { clockAt, RecordingSyscalls, TIME_PAGE, writeClock } from "./helpers/pages.ts";
+import { testingExports } from "./helpers/testing.ts";
 
 const M64 = (1n << 64n) - 1n;
 const S64_MAX = (1n << 63n) - 1n;
@@ -36,7 +38,8 @@ const deltaFor = (max: bigint) =>
 
 describe("vdso_calc_ns in wasm vs BigInt reference", () => {
   it("agrees for 100000 random clocks, counters and deltas", async () => {
-    const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls() });
+    const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls(), build: "testing" });
+    const t = testingExports(vdso);
     const vc = clockAt(TIME_PAGE, 0);
     const branches = { fast: 0, slow: 0, clamp: 0 };
     const clockAndCounter = fc
@@ -46,7 +49,7 @@ describe("vdso_calc_ns in wasm vs BigInt reference", () => {
       fc.property(clockAndCounter, ({ last, max, mult, shift, base, delta }) => {
         const cycles = (last + delta) & M64;
         writeClock(vdso.memory, vc, { mode: vdso_clock_mode.TSC, cycle_last: last, max_cycles: max, mult, shift });
-        const got = vdso.exports.vdso_calc_ns(vc, BigInt.asIntN(64, cycles), BigInt.asIntN(64, base));
+        const got = t.vdso_calc_ns(vc, BigInt.asIntN(64, cycles), BigInt.asIntN(64, base));
         if (delta <= max) branches.fast++;
         else if (delta & BIT62) branches.clamp++;
         else branches.slow++;
@@ -61,10 +64,11 @@ describe("vdso_calc_ns in wasm vs BigInt reference", () => {
   });
 
   it("mul_u64_u32_add_u64_shr is the exact 128-bit result for every shift", async () => {
-    const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls() });
+    const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls(), build: "testing" });
+    const t = testingExports(vdso);
     fc.assert(
       fc.property(u64, u32, u64, fc.integer({ min: 0, max: 127 }), (a, mul, b, shift) => {
-        const got = BigInt.asUintN(64, vdso.exports.mul_u64_u32_add_u64_shr(BigInt.asIntN(64, a), mul, BigInt.asIntN(64, b), shift));
+        const got = BigInt.asUintN(64, t.mul_u64_u32_add_u64_shr(BigInt.asIntN(64, a), mul, BigInt.asIntN(64, b), shift));
         expect(got).toBe(((a * BigInt(mul) + b) >> BigInt(shift)) & M64);
       }),
       { numRuns: 100_000 },

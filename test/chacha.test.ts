@@ -2,8 +2,10 @@
 // the kernel's vdso_test_chacha method (one call vs split at every point).
 import { createCipheriv, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { USER_START } from "../assembly/layout.ts";
 import { Vdso } from "../src/wasm.ts";
 import { RecordingSyscalls } from "./helpers/pages.ts";
+import { testingExports } from "./helpers/testing.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -35,17 +37,22 @@ function referenceBlocks(key: Uint8Array, counter: [number, number], nblocks: nu
 }
 
 describe("ChaCha20 block function (wasm)", async () => {
-  const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls() });
+  // The testing build: chacha20_block(s) are primitives, not shipped.
+  const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls(), build: "testing" });
+  const t = testingExports(vdso);
   const mem = () => new Uint8Array(vdso.memory.buffer);
   const KEY = vdso.scratch + 256; // 32 bytes in this reader's chunk area
-  const OUT = vdso.memory.buffer.byteLength - 64 * 260; // unused memory past the module's data
   const CTR = vdso.scratch + 16;
+  // Output in user memory (from USER_START up), which a store memory has only once grown.
+  const OUT = USER_START;
+  const need = Math.ceil((OUT + 64 * 260 - vdso.memory.buffer.byteLength) / 65536);
+  if (need > 0) vdso.memory.grow(need);
   const rfcKey = Uint8Array.from({ length: 32 }, (_, i) => i);
 
   it("RFC 8439 §2.3.2 block vector", () => {
     mem().set(rfcKey, KEY);
     // counter 1, nonce 00:00:00:09:00:00:00:4a:00:00:00:00 as little-endian words 13..15
-    vdso.exports.chacha20_block(OUT, KEY, 1, 0x09000000, 0x4a000000, 0);
+    t.chacha20_block(OUT, KEY, 1, 0x09000000, 0x4a000000, 0);
     expect(hex(mem().slice(OUT, OUT + 64))).toBe(
       "10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4e" +
         "d2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e",
@@ -57,7 +64,7 @@ describe("ChaCha20 block function (wasm)", async () => {
     const plain = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
     const ks = new Uint8Array(128);
     for (let b = 0; b < 2; b++) {
-      vdso.exports.chacha20_block(OUT, KEY, 1 + b, 0, 0x4a000000, 0);
+      t.chacha20_block(OUT, KEY, 1 + b, 0, 0x4a000000, 0);
       ks.set(mem().slice(OUT, OUT + 64), 64 * b);
     }
     const cipher = plain.map((p, i) => p ^ ks[i]);
@@ -75,7 +82,7 @@ describe("ChaCha20 block function (wasm)", async () => {
       mem().set(key, KEY);
       new DataView(vdso.memory.buffer).setUint32(CTR, lo, true);
       new DataView(vdso.memory.buffer).setUint32(CTR + 4, hi, true);
-      vdso.exports.chacha20_blocks(OUT, KEY, CTR, 4);
+      t.chacha20_blocks(OUT, KEY, CTR, 4);
       const iv = Buffer.alloc(16);
       iv.writeUInt32LE(lo, 0);
       iv.writeUInt32LE(hi, 4);
@@ -95,8 +102,8 @@ describe("ChaCha20 block function (wasm)", async () => {
         mem().fill(0x58, OUT, OUT + 64 * BLOCKS);
         dv().setUint32(CTR, 0, true);
         dv().setUint32(CTR + 4, 0, true);
-        if (split) vdso.exports.chacha20_blocks(OUT, KEY, CTR, split);
-        vdso.exports.chacha20_blocks(OUT + 64 * split, KEY, CTR, BLOCKS - split);
+        if (split) t.chacha20_blocks(OUT, KEY, CTR, split);
+        t.chacha20_blocks(OUT + 64 * split, KEY, CTR, BLOCKS - split);
         if (hex(mem().slice(OUT, OUT + 64 * BLOCKS)) !== hex(ref.out)) throw new Error(`trial ${trial} split ${split}: output differs`);
         expect([dv().getUint32(CTR, true), dv().getUint32(CTR + 4, true)]).toEqual(ref.counter);
       }
@@ -112,9 +119,9 @@ describe("ChaCha20 block function (wasm)", async () => {
     const ref2 = referenceBlocks(key, ref1.counter, 128);
     dv().setUint32(CTR, start[0], true);
     dv().setUint32(CTR + 4, 0, true);
-    vdso.exports.chacha20_blocks(OUT, KEY, CTR, 128);
+    t.chacha20_blocks(OUT, KEY, CTR, 128);
     expect(hex(mem().slice(OUT, OUT + 64 * 128))).toBe(hex(ref1.out));
-    vdso.exports.chacha20_blocks(OUT, KEY, CTR, 128);
+    t.chacha20_blocks(OUT, KEY, CTR, 128);
     expect(hex(mem().slice(OUT, OUT + 64 * 128))).toBe(hex(ref2.out));
     expect([dv().getUint32(CTR, true), dv().getUint32(CTR + 4, true)]).toEqual([130, 1]);
     expect(ref2.counter).toEqual([130, 1]);

@@ -1,26 +1,35 @@
-// vgetrandom in wasm, on pages written by the kernel side.
+// vgetrandom in wasm (the testing build's primitive), on pages written by the kernel side.
 import { describe, expect, it } from "vitest";
-import { EFAULT, reader_slot, vdso_rng_data, vgetrandom_state as vs } from "../assembly/layout.ts";
+import { DATA_START, EFAULT, reader_slot, USER_START, vdso_rng_data, vgetrandom_state as vs } from "../assembly/layout.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
-import { createReader } from "../src/reader.ts";
+import { bridgeOf, createReader } from "../src/reader.ts";
+import { Vdso } from "../src/wasm.ts";
+import { RecordingSyscalls } from "./helpers/pages.ts";
+import { testingExports } from "./helpers/testing.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 async function setup() {
   const k = await Kernel.create({ counter: "virtual" });
-  const v = k.vdso;
+  // A testing-build instance on the kernel's store: vgetrandom is not exported by the shipped module.
+  const v = await Vdso.create({ memory: k.memory, counter: k.cs.read.bind(k.cs), syscalls: new RecordingSyscalls(), build: "testing" });
+  v.bind(k.rootView());
+  const t = testingExports(v);
   const state = v.scratch + reader_slot.getrandom_state;
-  const BUF = v.memory.buffer.byteLength - 8192; // unused memory past the module's data
-  const call = (len: number, flags = 0, st: number = state, opaque: number = vs.SIZE) => Number(v.exports.vgetrandom(BUF, len, flags, st, opaque));
+  // Output goes to user memory (from USER_START up), which a store memory has only once grown.
+  const BUF = USER_START;
+  const need = Math.ceil((BUF + 16384 - v.memory.buffer.byteLength) / 65536);
+  if (need > 0) v.memory.grow(need);
+  const call = (len: number, flags = 0, st: number = state, opaque: number = vs.SIZE) => Number(t.vgetrandom(BUF, len, flags, st, opaque));
   const bytes = (len: number) => new Uint8Array(v.memory.buffer, BUF, len).slice();
-  return { k, v, state, BUF, call, bytes };
+  return { k, v, t, state, BUF, call, bytes };
 }
 
 describe("vgetrandom", () => {
   it("answers the parameters query like the live kernel: 144, PROT_READ|WRITE, MAP_DROPPABLE|ANONYMOUS", async () => {
-    const { v } = await setup();
+    const { v, t } = await setup();
     const p = v.scratch + reader_slot.chunk;
-    expect(v.exports.vgetrandom(0, 0, 0, p, 0xffffffff)).toBe(0n);
+    expect(t.vgetrandom(0, 0, 0, p, 0xffffffff)).toBe(0n);
     const d = new DataView(v.memory.buffer, p, 64);
     expect([d.getUint32(0, true), d.getUint32(4, true), d.getUint32(8, true)]).toEqual([144, 3, 0x28]);
     for (let i = 12; i < 64; i += 4) expect(d.getUint32(i, true)).toBe(0);
@@ -88,18 +97,21 @@ describe("vgetrandom", () => {
     expect(call(0)).toBe(0);
   });
 
-  it("a state straddling a page, or inside the store, is EFAULT", async () => {
+  it("a state straddling a page, inside the store, in another reader's slot or in static data is EFAULT", async () => {
     const { v, call } = await setup();
     const page = v.memory.buffer.byteLength - 4096;
     expect(call(8, 0, page - 100)).toBe(-EFAULT);
     expect(call(8, 0, 4096 + 64)).toBe(-EFAULT);
+    expect(call(8, 0, v.scratch + 512 + reader_slot.getrandom_state)).toBe(-EFAULT);
+    expect(call(8, 0, DATA_START + 64)).toBe(-EFAULT);
+    expect(call(8, 0, page + 64)).toBe(8); // user memory is the caller's
   });
 
   it("two readers on one shared memory never hand out the same bytes", async () => {
     const k = await Kernel.create({ counter: "shared" });
     try {
-      const r1 = await createReader(k.memory, k.store.rootView());
-      const r2 = await createReader(k.memory, k.store.rootView());
+      const r1 = await createReader({ memory: k.memory, view: k.rootView() });
+      const r2 = await createReader({ memory: k.memory, view: k.rootView() });
       const seen = new Set<string>();
       for (let i = 0; i < 500; i++) {
         for (const r of [r1, r2]) {
@@ -111,8 +123,8 @@ describe("vgetrandom", () => {
           }
         }
       }
-      expect(r1.hostRandomCalls).toBe(1);
-      expect(r2.hostRandomCalls).toBe(1);
+      expect(bridgeOf(r1).hostRandomCalls).toBe(1);
+      expect(bridgeOf(r2).hostRandomCalls).toBe(1);
       expect(k.memory.buffer instanceof SharedArrayBuffer).toBe(true);
     } finally {
       k.close();

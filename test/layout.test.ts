@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import * as L from "../assembly/layout.ts";
 import { Vdso } from "../src/wasm.ts";
 import { RecordingSyscalls } from "./helpers/pages.ts";
+import { testingExports } from "./helpers/testing.ts";
 
 describe("layout table (datapage.h, x86_64, 6.17+)", () => {
   it("pages", () => {
@@ -91,21 +92,34 @@ describe("layout table (datapage.h, x86_64, 6.17+)", () => {
     expect(L.pvclock_vcpu_time_info.flags).toBe(29);
   });
 
-  it("the store region lies below AssemblyScript's static data", async () => {
+  it("the store, the reader slots, the static data and user memory follow each other in that order", async () => {
     const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls() });
     expect(L.STORE_START % L.vdso_pages.PAGE_SIZE).toBe(0);
     expect(L.STORE_END % L.vdso_pages.PAGE_SIZE).toBe(0);
-    expect(vdso.scratch).toBeGreaterThanOrEqual(L.STORE_END);
+    expect(L.READER_SLOTS).toBe(L.STORE_END);
+    expect(L.DATA_START).toBe(L.READER_SLOTS + L.MAX_READER_SLOTS * L.READER_SLOT_SIZE);
+    expect(L.USER_START).toBe(2 * 1024 * 1024);
+    expect(L.USER_START).toBeGreaterThan(L.DATA_START);
+    expect(L.USER_START % 65536).toBe(0);
+    // A reader's slot: past slot 0 (the allocation table), before the static data.
+    expect(vdso.scratch).toBeGreaterThanOrEqual(L.READER_SLOTS + L.READER_SLOT_SIZE);
+    expect(vdso.scratch + L.READER_SLOT_SIZE).toBeLessThanOrEqual(L.DATA_START);
   });
 });
 
 describe("the wasm compiled the same table", () => {
-  for (const build of ["release", "debug"] as const) {
-    it(`${build} exports equal the host's`, async () => {
-      const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls(), build });
-      const g = (name: string) => (vdso.exports[name] as WebAssembly.Global).value;
+  // The shipped module carries no copy of the layout; the testing build (release
+  // plus test primitives) exports it, in both memory flavours.
+  for (const shared of [false, true]) {
+    it(`testing build (${shared ? "shared" : "plain"} memory) exports equal the host's`, async () => {
+      const memory = new WebAssembly.Memory({ initial: 25, maximum: 64, shared });
+      const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls(), build: "testing", memory });
+      const exports = testingExports(vdso) as unknown as Record<string, unknown>;
+      const g = (name: string) => (exports[name] as WebAssembly.Global).value;
       const enums = { vdso_clock: L.vdso_clock, vdso_time_data: L.vdso_time_data, vdso_rng_data: L.vdso_rng_data,
-        vdso_timestamp: L.vdso_timestamp, vdso_pages: L.vdso_pages, vdso_clock_mode: L.vdso_clock_mode };
+        vdso_timestamp: L.vdso_timestamp, vdso_pages: L.vdso_pages, vdso_clock_mode: L.vdso_clock_mode, vdso_arch_data: L.vdso_arch_data,
+        reader_slot: L.reader_slot, vgetrandom_state: L.vgetrandom_state, vgetrandom_opaque_params: L.vgetrandom_opaque_params,
+        wasi_errno: L.wasi_errno };
       let checked = 0;
       for (const [name, e] of Object.entries(enums)) {
         for (const [k, v] of Object.entries(e)) {
@@ -114,11 +128,13 @@ describe("the wasm compiled the same table", () => {
           checked++;
         }
       }
-      for (const k of ["STORE_START", "STORE_END", "VDSO_HRES", "VDSO_COARSE", "VDSO_RAW", "VDSO_AUX", "LOW_RES_NSEC"] as const) {
+      const consts = ["STORE_START", "STORE_END", "READER_SLOTS", "READER_SLOT_SIZE", "MAX_READER_SLOTS", "DATA_START", "USER_START",
+        "VDSO_HRES", "VDSO_COARSE", "VDSO_RAW", "VDSO_AUX", "LOW_RES_NSEC"] as const;
+      for (const k of consts) {
         expect(g(k), k).toBe(L[k]);
         checked++;
       }
-      expect(checked).toBeGreaterThan(40);
+      expect(checked).toBeGreaterThan(70);
     });
   }
 });

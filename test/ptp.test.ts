@@ -8,6 +8,7 @@ import { Kernel } from "../src/kernel/kernel.ts";
 import { runPtp } from "../src/ptp/run.ts";
 import { piGains, PiServo, ServoState } from "../src/ptp/servo.ts";
 import { defaultClock, PtpSimulation } from "../src/ptp/sim.ts";
+import { createReader } from "../src/reader.ts";
 
 describe("PI servo = linuxptp's arithmetic", () => {
   it("gains for logSyncInterval 0 and -3", () => {
@@ -102,7 +103,7 @@ describe("convergence in virtual time", () => {
     const k = await Kernel.create({ clocksource: cs });
     const lines: string[] = [];
     const c = defaultClock(0, { ppm: 10, pdvNs: 100, phaseNoiseNs: 0, wanderPpb: 0, initialOffsetNs: 0.37e9 });
-    const sim = new PtpSimulation(k, cs, [c], { seed: 7, log: (l) => lines.push(l), settledS: 60 });
+    const sim = new PtpSimulation(k, await createReader(k), cs, [c], { seed: 7, log: (l) => lines.push(l), settledS: 60 });
     sim.run(600);
     const states = lines.filter((l) => l.startsWith("ptp4l")).map((l) => Number(/ s(\d) /.exec(l)![1]));
     expect(states[0]).toBe(0);
@@ -129,7 +130,7 @@ describe("convergence in virtual time", () => {
   it("logSyncInterval -3 (125 ms) converges too, with linuxptp's gains for it", async () => {
     const cs = new VirtualClocksource();
     const k = await Kernel.create({ clocksource: cs });
-    const sim = new PtpSimulation(k, cs, [defaultClock(0, { ppm: -7.5, logSyncInterval: -3, auxClock: null })], { seed: 3, settledS: 60 });
+    const sim = new PtpSimulation(k, await createReader(k), cs, [defaultClock(0, { ppm: -7.5, logSyncInterval: -3, auxClock: null })], { seed: 3, settledS: 60 });
     sim.run(300);
     expect(sim.ptp4l[0].servo.kp).toBeCloseTo(1.306, 3);
     expect(sim.ptp4l[0].state).toBe(ServoState.LOCKED);
@@ -141,7 +142,7 @@ describe("convergence in virtual time", () => {
     for (const s of sim.phc2sys) {
       expect(s.state).toBe(ServoState.LOCKED);
       const phc = s.ptp.phc;
-      const r = sim.kernel.clockGettime(CLOCK_AUX + s.aux);
+      const r = sim.reader.clockGettime(CLOCK_AUX + s.aux);
       const aux = r.ts!.sec * 1_000_000_000n + BigInt(r.ts!.nsec);
       const phcNow = phc.c.epochNs + BigInt(Math.round(sim.t + phc.off));
       const diff = Math.abs(Number(aux - phcNow));
@@ -157,7 +158,7 @@ describe("the network and the oscillator", () => {
   it("path asymmetry biases the PHC by half of it, as PTP must (it cannot see asymmetry)", async () => {
     const cs = new VirtualClocksource();
     const k = await Kernel.create({ clocksource: cs });
-    const sim = new PtpSimulation(k, cs, [defaultClock(0, { asymmetryNs: 2000, pdvNs: 20, auxClock: null })], { seed: 1, settledS: 60 });
+    const sim = new PtpSimulation(k, await createReader(k), cs, [defaultClock(0, { asymmetryNs: 2000, pdvNs: 20, auxClock: null })], { seed: 1, settledS: 60 });
     sim.run(300);
     // true PHC - GM offset averages to +asymmetry/2 while the reported offset averages to 0
     const mean = sim.ptp4l[0].trueStats;
@@ -169,7 +170,7 @@ describe("the network and the oscillator", () => {
     const cs = new VirtualClocksource();
     const k = await Kernel.create({ clocksource: cs });
     const c = defaultClock(0, { ppm: 5, pdvNs: 50, tempSteps: [{ atS: 200, ppm: 2 }], auxClock: null });
-    const sim = new PtpSimulation(k, cs, [c], { seed: 2, settledS: 60 });
+    const sim = new PtpSimulation(k, await createReader(k), cs, [c], { seed: 2, settledS: 60 });
     sim.run(199);
     const before = sim.ptp4l[0].servo.drift;
     sim.run(200);

@@ -1,23 +1,55 @@
-// The README's kernel-side example, run as written, through the public API.
-import { it, expect } from "vitest";
-import { Kernel, VirtualClocksource, timex, ADJ_FREQUENCY, ADJ_SETOFFSET, ADJ_NANO, layout } from "../src/index.ts";
-it("readme example", async () => {
-const cs = new VirtualClocksource(1_000_000_000);
-const k = await Kernel.create({ clocksource: cs, realtime: { sec: 1_700_000_000n, nsec: 0n } });
-cs.advanceNs(4_000_000);
-k.tick();
-expect(k.clockGettime(layout.CLOCK_MONOTONIC)).toEqual({ ret: 0, ts: { sec: 0n, nsec: 4000000 } });
-expect(k.adjtimex(timex({ modes: ADJ_FREQUENCY, freq: 819200n }))).toBeGreaterThanOrEqual(0);
-expect(k.adjtimex(timex({ modes: ADJ_SETOFFSET | ADJ_NANO, time: { sec: -2n, usec: 500_000_000n } }))).toBeGreaterThanOrEqual(0);
-expect(k.clockSettime(layout.CLOCK_REALTIME, { sec: 1_800_000_000n, nsec: 0n })).toBe(0);
-expect(k.settimeofday(null, { minuteswest: -60, dsttime: 0 })).toBe(0);
-expect(k.suspend(3_600_000_000_000n)).toBe(0);
-expect(k.auxClockEnable(0, true)).toBe(0);
-expect(k.clockSettime(layout.CLOCK_AUX, { sec: 1234n, nsec: 0n })).toBe(0);
-expect(k.clockAdjtime(layout.CLOCK_AUX, timex({ modes: ADJ_FREQUENCY, freq: -65536n }))).toBeGreaterThanOrEqual(0);
-const ns = k.createTimeNamespace({ monotonic: { sec: 1000n, nsec: 0n }, boottime: { sec: 5000n, nsec: 0n } });
-expect(typeof ns).toBe("object");
-if (typeof ns !== "number") k.enter(ns);
-expect(k.clockGettime(layout.CLOCK_MONOTONIC).ts!.sec).toBe(1000n);
-k.enter(null);
+// The README's examples, run as written: every block marked `readme-test: run`
+// is written out with "wasm-vdso" pointing at this tree's public API and imported.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { createReader, Kernel, layout, ntp, VirtualClocksource } from "../src/index.ts";
+
+const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+const blocks = [...readme.matchAll(/<!-- readme-test: run -->\n```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const dir = fileURLToPath(new URL("./.readme/", import.meta.url));
+const api = fileURLToPath(new URL("../src/index.ts", import.meta.url));
+
+describe("README examples", () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("has the quick start, the kernel side and the threads examples marked to run", () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+  });
+
+  blocks.forEach((code, i) => {
+    it(`block ${i + 1} runs as written: ${code.split("\n")[0]}`, async () => {
+      mkdirSync(dir, { recursive: true });
+      const file = `${dir}block${i}.ts`;
+      writeFileSync(file, code.replaceAll('from "wasm-vdso"', `from ${JSON.stringify(api)}`) + "\nexport {};\n");
+      await import(pathToFileURL(file).href);
+    });
+  });
+
+  it("the kernel example's stated results hold", async () => {
+    const cs = new VirtualClocksource(1_000_000_000);
+    const k = await Kernel.create({ clocksource: cs, realtime: { sec: 1_700_000_000n, nsec: 0n } });
+    const r = await createReader(k);
+    cs.advanceNs(4_000_000);
+    k.tick();
+    expect(r.clockGettime(layout.CLOCK_MONOTONIC)).toEqual({ ret: 0, ts: { sec: 0n, nsec: 4000000n } });
+    expect(k.adjtimex(ntp.timex({ modes: ntp.ADJ_FREQUENCY, freq: 819200n }))).toBeGreaterThanOrEqual(0);
+    const real = r.nowNs(layout.CLOCK_REALTIME);
+    expect(k.adjtimex(ntp.timex({ modes: ntp.ADJ_SETOFFSET | ntp.ADJ_NANO, time: { sec: -2n, usec: 500_000_000n } }))).toBeGreaterThanOrEqual(0);
+    expect(real - r.nowNs(layout.CLOCK_REALTIME)).toBe(1_500_000_000n); // stepped 1.5 s back
+    expect(k.clockSettime(layout.CLOCK_REALTIME, { sec: 1_800_000_000n, nsec: 0n })).toBe(0);
+    expect(k.settimeofday(null, { minuteswest: -60, dsttime: 0 })).toBe(0);
+    const mono = r.nowNs(layout.CLOCK_MONOTONIC);
+    const boot = r.nowNs(layout.CLOCK_BOOTTIME);
+    expect(k.suspend(3_600_000_000_000n)).toBe(0);
+    expect(r.nowNs(layout.CLOCK_MONOTONIC)).toBe(mono);
+    expect(r.nowNs(layout.CLOCK_BOOTTIME) - boot).toBe(3_600_000_000_000n);
+    expect(k.auxClockEnable(0, true)).toBe(0);
+    expect(k.clockSettime(layout.CLOCK_AUX, { sec: 1234n, nsec: 0n })).toBe(0);
+    expect(k.clockAdjtime(layout.CLOCK_AUX, ntp.timex({ modes: ntp.ADJ_FREQUENCY, freq: -65536n }))).toBeGreaterThanOrEqual(0);
+    const ns = k.createTimeNamespace({ monotonic: { sec: 1000n, nsec: 0n }, boottime: { sec: 5000n, nsec: 0n } });
+    if (typeof ns === "number") throw new Error(`errno ${ns}`);
+    const inside = await createReader(k, { ns });
+    expect(inside.nowNs(layout.CLOCK_MONOTONIC) - r.nowNs(layout.CLOCK_MONOTONIC)).toBe(1000_000_000_000n);
+  });
 });

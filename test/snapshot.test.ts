@@ -41,8 +41,8 @@ describe("public snapshots via the wasm reader", () => {
     for (const f of files) {
       const s = load(f);
       replay.load(s);
-      expect(replay.vdso.clockGetres(1)).toEqual({ ret: 0, ts: { sec: 0n, nsec: Number(s.resHresNs) } });
-      expect(replay.vdso.clockGetres(6)).toEqual({ ret: 0, ts: { sec: 0n, nsec: Number(s.resCoarseNs) } });
+      expect(replay.vdso.clockGetres(1)).toEqual({ ret: 0, ts: { sec: 0n, nsec: BigInt(s.resHresNs) } });
+      expect(replay.vdso.clockGetres(6)).toEqual({ ret: 0, ts: { sec: 0n, nsec: BigInt(s.resCoarseNs) } });
       const tv = replay.vdso.gettimeofday();
       expect(tv.ret).toBe(0);
       expect([tv.minuteswest, tv.dsttime]).toEqual([s.tzMinuteswest, s.tzDsttime]);
@@ -57,7 +57,7 @@ describe("public snapshots via the wasm reader", () => {
     const tv = replay.vdso.gettimeofday();
     if (!("sec" in rt)) throw new Error("REALTIME fell back");
     expect(tv.sec).toBe(rt.sec);
-    expect(tv.usec).toBe(Math.floor(rt.nsec / 1000));
+    expect(tv.usec).toBe(rt.nsec / 1000n);
     // time() is the seconds of the last update (basetime), not of now.
     const rc = replay.clock(5);
     if (!("sec" in rc)) throw new Error("REALTIME_COARSE fell back");
@@ -71,8 +71,8 @@ describe("public snapshots via the wasm reader", () => {
     replay.load(ns);
     const a = replay.clocks();
     // Offsets from the snapshot README: monotonic 1000.123456789 s, boottime 5000.999999999 s.
-    const at = (id: number) => a[id] as { sec: bigint; nsec: number };
-    const n = (id: number) => at(id).sec * 1_000_000_000n + BigInt(at(id).nsec);
+    const at = (id: number) => a[id] as { sec: bigint; nsec: bigint };
+    const n = (id: number) => at(id).sec * 1_000_000_000n + at(id).nsec;
     expect(n(7) - n(1)).toBe(4000_876_543_210n); // boottime - monotonic offset (no suspend)
     // REALTIME is not offset: it is close to the root snapshot taken seconds earlier.
     replay.load(root);

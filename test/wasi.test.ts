@@ -6,6 +6,7 @@ import { WASI as ShimWASI } from "@bjorn3/browser_wasi_shim";
 import { describe, expect, it } from "vitest";
 import { CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME } from "../assembly/layout.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
+import { bridgeOf, createReader, type Reader } from "../src/reader.ts";
 import { wasiClockImports, wasiClockImportsNoJs } from "../src/wasi.ts";
 
 const guestModule = new WebAssembly.Module(readFileSync(new URL("../build/guest.wasm", import.meta.url)));
@@ -17,12 +18,12 @@ const ns = (t: { sec: bigint; nsec: bigint } | number) => {
 };
 const WASI_INVAL = 28n;
 
-async function runtimes(k: Kernel) {
+async function runtimes(r: Reader) {
   const out: Array<[string, Guest]> = [];
   // node:wasi
   const nw = new WASI({ version: "preview1" });
   let g1: Guest | undefined;
-  const p1 = wasiClockImports(k.vdso, () => g1!.memory);
+  const p1 = wasiClockImports(r, () => g1!.memory);
   const i1 = new WebAssembly.Instance(guestModule, { wasi_snapshot_preview1: { ...nw.wasiImport, ...p1 } });
   nw.initialize(i1);
   g1 = i1.exports as unknown as Guest;
@@ -30,7 +31,7 @@ async function runtimes(k: Kernel) {
   // browser_wasi_shim
   const sw = new ShimWASI([], [], []);
   let g2: Guest | undefined;
-  const p2 = wasiClockImports(k.vdso, () => g2!.memory);
+  const p2 = wasiClockImports(r, () => g2!.memory);
   const i2 = new WebAssembly.Instance(guestModule, { wasi_snapshot_preview1: { ...sw.wasiImport, ...p2 } });
   sw.initialize(i2 as never);
   g2 = i2.exports as unknown as Guest;
@@ -41,7 +42,8 @@ async function runtimes(k: Kernel) {
 describe("WASI provider", () => {
   it("under both runtimes: readings lie between host readings, MONOTONIC never goes back, bad ids are inval", async () => {
     const k = await Kernel.create({ counter: "host-call" });
-    for (const [name, g] of await runtimes(k)) {
+    const r = await createReader(k);
+    for (const [name, g] of await runtimes(r)) {
       for (let i = 0; i < 200; i++) {
         const b = ns(k.sysClockGettime(CLOCK_MONOTONIC));
         const t = g.now(1, 1n);
@@ -69,7 +71,8 @@ describe("WASI provider", () => {
 
   it("honours precision: a caller accepting 4 ms gets the coarse clock", async () => {
     const k = await Kernel.create({ counter: "virtual" });
-    const [[, g]] = await runtimes(k);
+    const r = await createReader(k);
+    const [[, g]] = await runtimes(r);
     (k.cs as unknown as { advanceNs(n: number): void }).advanceNs(1_234_567);
     expect(g.now(1, 4_000_000n)).toBe(ns(k.sysClockGettime(CLOCK_MONOTONIC_COARSE)));
     expect(g.now(1, 1000n)).toBe(ns(k.sysClockGettime(CLOCK_MONOTONIC)));
@@ -77,9 +80,10 @@ describe("WASI provider", () => {
 
   it("clock_res_get reports the resolution delivered: a shared counter's measured period", async () => {
     const k = await Kernel.create({ counter: "shared", tickerPeriodNs: 50_000 });
+    const r = await createReader(k);
     try {
       k.tick();
-      const [[, g]] = await runtimes(k);
+      const [[, g]] = await runtimes(r);
       expect(g.res(1)).toBe(BigInt(k.cs.resolutionNs!()));
       expect(g.res(1)).toBeGreaterThan(1000n);
     } finally {
@@ -89,8 +93,9 @@ describe("WASI provider", () => {
 
   it("random_get bytes come from wasm: one host key fetch per generation, not one per call", async () => {
     const k = await Kernel.create({ counter: "virtual" });
-    for (const [name, g] of await runtimes(k)) {
-      const before = k.vdso.hostRandomCalls;
+    const r = await createReader(k);
+    for (const [name, g] of await runtimes(r)) {
+      const before = bridgeOf(r).hostRandomCalls;
       const seen = new Set<string>();
       for (let i = 0; i < 100; i++) {
         expect(g.random(1000), name).toBe(0);
@@ -98,21 +103,22 @@ describe("WASI provider", () => {
         seen.add(b.toString("hex"));
       }
       expect(seen.size).toBe(100);
-      expect(k.vdso.hostRandomCalls - before).toBeLessThanOrEqual(1);
+      expect(bridgeOf(r).hostRandomCalls - before).toBeLessThanOrEqual(1);
     }
-    const calls = k.vdso.hostRandomCalls;
+    const calls = bridgeOf(r).hostRandomCalls;
     k.rng.reseed();
-    const [[, g]] = await runtimes(k);
+    const [[, g]] = await runtimes(r);
     g.random(16);
-    expect(k.vdso.hostRandomCalls).toBe(calls + 1);
+    expect(bridgeOf(r).hostRandomCalls).toBe(calls + 1);
   });
 
   it("no-JS path: a guest importing the vDSO's memory calls the wasm exports directly", async () => {
     const memory = new WebAssembly.Memory({ initial: 40, maximum: 64, shared: true });
     const k = await Kernel.create({ counter: "shared", memory, tickerPeriodNs: 0 });
+    const r = await createReader(k);
     try {
       const nw = new WASI({ version: "preview1" });
-      const direct = wasiClockImportsNoJs(k.vdso);
+      const direct = wasiClockImportsNoJs(r);
       // These are wasm functions, not JS: no JS runs on a call.
       expect(String(direct.clock_time_get)).toMatch(/native code/);
       const inst = new WebAssembly.Instance(sharedGuestModule, { env: { memory }, wasi_snapshot_preview1: { ...nw.wasiImport, ...direct } });

@@ -1,7 +1,7 @@
 // The kernel in a worker thread, readers on its shared memory in this thread.
 import { describe, expect, it } from "vitest";
 import { CLOCK_AUX, CLOCK_MONOTONIC, CLOCK_REALTIME, EINVAL, ENODEV } from "../assembly/layout.ts";
-import { KernelWorker } from "../src/kernel/worker.ts";
+import { KernelWorker } from "../src/workers/kernel.ts";
 import { ADJ_FREQUENCY, timex } from "../src/kernel/timex.ts";
 import { createReader } from "../src/reader.ts";
 
@@ -9,8 +9,8 @@ describe.each(["shared", "host-call"] as const)("KernelWorker (%s counter)", (co
   it("publishes from its thread; readers here see time move, steps, aux clocks and the kernel's errors", async () => {
     const kw = await KernelWorker.start({ counter, tickerPeriodNs: 0 });
     try {
-      const r1 = await createReader(kw.memory, kw.view);
-      const r2 = await createReader(kw.memory, kw.view);
+      const r1 = await createReader(kw);
+      const r2 = await createReader({ memory: kw.memory, view: kw.view });
       const a = r1.nowNs(CLOCK_MONOTONIC);
       await new Promise((res) => setTimeout(res, 30));
       const b = r2.nowNs(CLOCK_MONOTONIC);
@@ -28,7 +28,10 @@ describe.each(["shared", "host-call"] as const)("KernelWorker (%s counter)", (co
       expect(t.freq).toBe(10n << 16n); // filled in by the worker, sent back
       expect(r2.nowNs(CLOCK_AUX)).toBeGreaterThanOrEqual(0n);
       expect(r1.clockGettime(99).ret).toBe(-EINVAL);
-      await expect(kw.call("nope")).rejects.toThrow(/no kernel method/);
+      // @ts-expect-error: a misspelt method is a type error, and refused at run time too
+      await expect(kw.call("nope")).rejects.toThrow(/no kernel call/);
+      // @ts-expect-error: so is a wrong argument
+      await expect(kw.call("auxClockEnable", "0", true)).resolves.toBeDefined();
     } finally {
       await kw.close();
     }

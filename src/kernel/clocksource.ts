@@ -4,7 +4,7 @@
  */
 import { vdso_arch_data, vdso_clock_mode } from "../../assembly/layout.ts";
 import type { DataStore } from "../datastore.ts";
-import { NSEC_PER_SEC, U64_MAX } from "../time.ts";
+import { NSEC_PER_SEC, s64, U64_MAX } from "../time.ts";
 import { canShare, spawn, type SpawnedWorker } from "../workers/spawn.ts";
 
 
@@ -129,17 +129,20 @@ export class VirtualClocksource implements Clocksource {
   }
 
   /** Advances by whole cycles. */
-  advance(cycles: bigint): void {
-    if (cycles < 0n) throw new RangeError("a counter does not go backwards");
-    this.counter = (this.counter + cycles) & this.mask;
+  advance(cycles: bigint | number): void {
+    const c = s64(cycles, "cycles");
+    if (c < 0n) throw new RangeError("wasm-vdso: a counter does not go backwards");
+    this.counter = (this.counter + c) & this.mask;
     this.publish();
   }
 
   /** Advances by nanoseconds of the counter's own (nominal) time, carrying fractions of a cycle. */
   advanceNs(ns: bigint | number): void {
-    const total = BigInt(ns) * BigInt(this.freqHz) + this.fracNs;
-    this.fracNs = total % 1_000_000_000n;
-    this.advance(total / 1_000_000_000n);
+    const n = s64(ns, "ns");
+    if (n < 0n) throw new RangeError("wasm-vdso: a counter does not go backwards");
+    const total = n * BigInt(this.freqHz) + this.fracNs;
+    this.advance(total / NSEC_PER_SEC); // checks before it moves anything
+    this.fracNs = total % NSEC_PER_SEC;
   }
 }
 

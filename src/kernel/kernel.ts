@@ -12,16 +12,31 @@ import { DataStore, storeMemory, type View } from "../datastore.ts";
 import { canShare } from "../workers/spawn.ts";
 import { type Clocksource, hostClocksource, SharedCounterClocksource, VirtualClocksource } from "./clocksource.ts";
 import { validateTimex } from "./ntp.ts";
-import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, ADJ_TICK, type Timex } from "./timex.ts";
+import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, ADJ_TICK, readTimex, type Timex, type TimexInput, writeTimex } from "./timex.ts";
 import { RngPage } from "./random.ts";
 import { Timekeeper } from "./timekeeper.ts";
 import { createTimeNamespace, type TimeNamespace } from "./timens.ts";
 import {
-  normalize, NSEC_PER_SEC, nsToTs, type Timespec, timespec, type TimespecInput, tsAdd, tsCompare, tsSub, tsToNs, tsValid, tsValidSettod,
+  int, KTIME_SEC_MAX, normalize, NSEC_PER_SEC, nsToTs, S64_MAX, s64, type Timespec, timespec, type TimespecInput, tsAdd, tsCompare, tsSub,
+  tsToNs, tsValidSettod, tsValidStrict,
 } from "../time.ts";
 import { HRTIMER_RES, updateVsyscall, updateVsyscallTz, vdsoTimeUpdateAux } from "./vsyscall.ts";
 
+// Errnos this file returns beyond assembly/layout.ts's (to move there).
+export const ENOSPC = 28;
 export const ERANGE = 34;
+export const EOPNOTSUPP = 95;
+
+/** A clock id the kernel looks up: an integer number in int range (anything else is no clock: -EINVAL). */
+const isClockId = (c: unknown): c is number => typeof c === "number" && Number.isInteger(c) && c >= -(2 ** 31) && c < 2 ** 31;
+
+/** Clocks that exist but have no clock_adj (clock_adjtime: -EOPNOTSUPP). */
+const CLOCKS_WITHOUT_ADJ = new Set([
+  CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE,
+  CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME, CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM, CLOCK_TAI,
+]);
+
+const COUNTER_MODES: readonly string[] = ["host-call", "shared", "virtual"];
 
 /**
  * How readers get the counter: "host-call" (an import per read: exact, a host
@@ -88,7 +103,24 @@ export class Kernel {
     for (let i = 0; i < MAX_AUX_CLOCKS; i++) this.publishAux(i);
   }
 
+  /** A kernel; every option is checked before anything is made (TypeError/RangeError naming it). */
   static async create(opts: KernelOptions = {}): Promise<Kernel> {
+    if (opts === null || typeof opts !== "object") throw new TypeError(`wasm-vdso: options must be an object, not ${opts === null ? "null" : typeof opts}`);
+    if (opts.counter !== undefined && !COUNTER_MODES.includes(opts.counter)) {
+      throw new TypeError(`wasm-vdso: counter must be one of ${COUNTER_MODES.map((m) => JSON.stringify(m)).join(", ")}, not ${typeof opts.counter === "string" ? JSON.stringify(opts.counter) : typeof opts.counter}`);
+    }
+    if (opts.tickerPeriodNs !== undefined) {
+      if (typeof opts.tickerPeriodNs !== "number") throw new TypeError(`wasm-vdso: tickerPeriodNs must be a number, not ${typeof opts.tickerPeriodNs}`);
+      if (!Number.isSafeInteger(opts.tickerPeriodNs) || opts.tickerPeriodNs < 0) {
+        throw new RangeError(`wasm-vdso: tickerPeriodNs must be a non-negative integer, not ${opts.tickerPeriodNs}`);
+      }
+    }
+    if (opts.memory !== undefined && typeof opts.memory !== "boolean" && !(opts.memory instanceof WebAssembly.Memory)) {
+      throw new TypeError("wasm-vdso: memory must be a WebAssembly.Memory or a boolean");
+    }
+    if (opts.clocksource !== undefined && (opts.clocksource === null || typeof opts.clocksource.read !== "function")) {
+      throw new TypeError("wasm-vdso: clocksource must be a Clocksource");
+    }
     const now = Date.now();
     const realtime = opts.realtime === undefined ? { sec: BigInt(Math.floor(now / 1000)), nsec: BigInt(now % 1000) * 1_000_000n } : timespec(opts.realtime, "realtime");
     if (!tsValidSettod(realtime)) throw new RangeError(`wasm-vdso: realtime ${realtime.sec}.${realtime.nsec} is not a valid time to set`);
@@ -140,6 +172,7 @@ export class Kernel {
 
   /** Ticks from a host timer at `hz` (the timekeeper's own HZ stays 250; a late tick just accumulates more). */
   startTicking(hz = 250): void {
+    if (typeof hz !== "number" || !(hz > 0 && hz <= 10_000)) throw new RangeError(`wasm-vdso: hz must be a number in (0, 10000], not ${typeof hz === "number" ? hz : typeof hz}`);
     this.stopTicking();
     this.ticker = setInterval(() => this.tick(), 1000 / hz);
   }
@@ -157,6 +190,7 @@ export class Kernel {
 
   /** The clock_gettime syscall of a task in `ns`: a time, or a negated errno. */
   sysClockGettime(clock: number, ns: TimeNamespace | null = null): Timespec | number {
+    if (!isClockId(clock)) return -EINVAL;
     const tk = this.core;
     const nsMono = (t: Timespec) => (ns ? tsAdd(t, ns.monotonic) : t);
     const nsBoot = (t: Timespec) => (ns ? tsAdd(t, ns.boottime) : t);
@@ -195,6 +229,7 @@ export class Kernel {
 
   /** The clock_getres syscall: the resolution this emulator delivers. */
   sysClockGetres(clock: number): Timespec | number {
+    if (!isClockId(clock)) return -EINVAL;
     switch (clock) {
       case CLOCK_REALTIME:
       case CLOCK_MONOTONIC:
@@ -215,69 +250,110 @@ export class Kernel {
     return this.auxOf(clock) ? { sec: 0n, nsec: 1n } : -EINVAL;
   }
 
-  /** `clock_settime`: REALTIME (moves REALTIME and TAI) or an aux clock. */
-  clockSettime(clock: number, t: Timespec): number {
+  /**
+   * `clock_settime`: REALTIME (moves REALTIME and TAI) or an aux clock; any
+   * other id is -EINVAL (no clock_set), checked before the time is read.
+   */
+  clockSettime(clock: number, tp: TimespecInput): number {
+    if (!isClockId(clock) || (clock !== CLOCK_REALTIME && !this.auxOf(clock))) return -EINVAL;
+    const t = timespec(tp, "tp");
     if (clock === CLOCK_REALTIME) return this.doSettimeofday(t);
-    const aux = this.auxOf(clock);
-    if (!aux) return -EINVAL;
+    // `aux_clock_set`
+    const aux = this.auxOf(clock)!;
     if (!tsValidSettod(t)) return -EINVAL;
     if (!aux.valid) return -ENODEV;
-    aux.tk.forwardNow();
-    aux.tk.offsAux = tsToNs(t) - tsToNs(aux.tk.xtime());
+    const now = aux.tk.cs.read();
+    aux.tk.forwardNow(now);
+    aux.tk.offsAux = tsToNs(t) - tsToNs(aux.tk.xtime(now));
     this.publishAux(clock - CLOCK_AUX);
     return 0;
   }
 
-  /** `do_settimeofday64`. */
-  private doSettimeofday(t: Timespec): number {
+  /** `do_settimeofday64`'s checks at counter `now`: 0 or -EINVAL. */
+  private checkSettimeofday(t: Timespec, now: bigint): number {
     if (!tsValidSettod(t)) return -EINVAL;
     const tk = this.core;
-    tk.forwardNow();
-    const delta = tsSub(t, tk.xtime());
     // REALTIME may not be set before the moment monotonic time began.
-    if (tsCompare(tk.wallToMonotonic, delta) > 0) return -EINVAL;
+    return tsCompare(tk.wallToMonotonic, tsSub(t, tk.xtime(now))) > 0 ? -EINVAL : 0;
+  }
+
+  /** `do_settimeofday64`: checks, then sets. */
+  private doSettimeofday(t: Timespec, now = this.core.cs.read()): number {
+    const bad = this.checkSettimeofday(t, now);
+    if (bad) return bad;
+    const tk = this.core;
+    tk.forwardNow(now);
+    const delta = tsSub(t, tk.xtime(now));
     tk.wallToMonotonic = tsSub(tk.wallToMonotonic, delta);
     tk.setXtime(t);
     this.publish();
     return 0;
   }
 
-  /** `settimeofday(tv, tz)`: either may be null. */
-  settimeofday(tv: Timespec | null, tz: { minuteswest: number; dsttime: number } | null): number {
-    if (tz && (!Number.isInteger(tz.minuteswest) || tz.minuteswest > 15 * 60 || tz.minuteswest < -15 * 60)) return -EINVAL;
-    if (tv && (tv.nsec < 0n || tv.nsec >= NSEC_PER_SEC)) return -EINVAL;
-    if (tz) {
-      this.tz = { minuteswest: tz.minuteswest, dsttime: tz.dsttime };
-      updateVsyscallTz(this.store, tz.minuteswest, tz.dsttime);
+  /**
+   * `settimeofday(tv, tz)`: either may be null. Every check (tv, then tz's
+   * range, then tv against boot time) comes before tz or time change: a
+   * refused call changes neither (Linux would already have set tz when
+   * do_settimeofday64 refuses a time before boot).
+   */
+  settimeofday(tv: TimespecInput | null | undefined, tz: { minuteswest: number; dsttime: number } | null | undefined): number {
+    const t = tv == null ? null : timespec(tv, "tv");
+    let zone: { minuteswest: number; dsttime: number } | null = null;
+    if (tz != null) {
+      if (typeof tz !== "object") throw new TypeError(`wasm-vdso: tz must be { minuteswest, dsttime }, not ${typeof tz}`);
+      zone = { minuteswest: int(tz.minuteswest, "tz.minuteswest"), dsttime: int(tz.dsttime, "tz.dsttime") };
     }
-    return tv ? this.doSettimeofday(tv) : 0;
+    if (t && !tsValidSettod(t)) return -EINVAL;
+    if (zone && (zone.minuteswest > 15 * 60 || zone.minuteswest < -15 * 60)) return -EINVAL;
+    const now = this.core.cs.read();
+    if (t) {
+      const bad = this.checkSettimeofday(t, now);
+      if (bad) return bad;
+    }
+    if (zone) {
+      this.tz = zone;
+      updateVsyscallTz(this.store, zone.minuteswest, zone.dsttime);
+    }
+    return t ? this.doSettimeofday(t, now) : 0;
   }
 
-  /** `timekeeping_inject_offset` for the core (REALTIME and TAI move, MONOTONIC does not). */
-  private injectOffset(tk: Timekeeper, delta: Timespec): number {
+  /**
+   * `timekeeping_inject_offset`: every check at one counter reading, then the
+   * change. Core: REALTIME and TAI move, MONOTONIC does not. Aux: offs_aux
+   * moves; the resulting time must be a valid time to set (not negative, not
+   * beyond TIME_SETTOD_SEC_MAX) on both.
+   */
+  private checkInjectOffset(tk: Timekeeper, delta: Timespec, now: bigint): number {
     if (delta.nsec < 0n || delta.nsec >= NSEC_PER_SEC) return -EINVAL;
-    tk.forwardNow();
-    if (tk.isAux) {
-      const offs = tk.offsAux + tsToNs(delta);
-      if (tsToNs(tk.xtime()) + offs < 0n) return -EINVAL;
-      tk.offsAux = offs;
-      return 0;
-    }
-    const t = tsAdd(tk.xtime(), delta);
-    if (tsCompare(tk.wallToMonotonic, delta) > 0 || !tsValidSettod(t)) return -EINVAL;
-    tk.addXtime(delta);
-    tk.wallToMonotonic = tsSub(tk.wallToMonotonic, delta);
+    if (tk.isAux) return tsValidSettod(tsAdd(tk.auxTime(now), delta)) ? 0 : -EINVAL;
+    if (tsCompare(tk.wallToMonotonic, delta) > 0 || !tsValidSettod(tsAdd(tk.xtime(now), delta))) return -EINVAL;
     return 0;
   }
 
-  /** `do_adjtimex` on a timekeeper: 0..5 (TIME_OK...) or a negated errno; fills `txc`. */
+  private injectOffset(tk: Timekeeper, delta: Timespec, now: bigint): void {
+    tk.forwardNow(now);
+    if (tk.isAux) {
+      tk.offsAux += tsToNs(delta);
+      return;
+    }
+    tk.addXtime(delta);
+    tk.wallToMonotonic = tsSub(tk.wallToMonotonic, delta);
+  }
+
+  /**
+   * `do_adjtimex` on a timekeeper, for a timex already converted by readTimex:
+   * 0..5 (TIME_OK...) or a negated errno; fills `txc`. Everything that can
+   * refuse (validation, the offset's range) is checked before anything moves.
+   */
   private doAdjtimex(tk: Timekeeper, txc: Timex, republish: () => void): number {
     const bad = validateTimex(txc, tk.isAux);
     if (bad) return bad;
     if (txc.modes & ADJ_SETOFFSET) {
       const delta = { sec: txc.time.sec, nsec: txc.modes & ADJ_NANO ? txc.time.usec : txc.time.usec * 1000n };
-      const r = this.injectOffset(tk, delta);
+      const now = tk.cs.read();
+      const r = this.checkInjectOffset(tk, delta, now);
       if (r) return r;
+      this.injectOffset(tk, delta, now);
       republish();
     }
     const now = tk.isAux ? tk.auxTime() : tk.realtime();
@@ -295,36 +371,68 @@ export class Kernel {
     return result;
   }
 
-  /** `adjtimex(2)` on the system clock. */
-  adjtimex(txc: Timex): number {
-    return this.doAdjtimex(this.core, txc, () => this.publish());
+  /**
+   * `adjtimex(2)` on the system clock. `txc` is any object: its fields are
+   * converted first (C `long` fields: bigint or safe integer; missing: 0; else
+   * a TypeError/RangeError naming the field); on success the read-back is
+   * written into it (bigint for `long` fields), on a refusal it is untouched.
+   */
+  adjtimex(txc: TimexInput): number {
+    const k = readTimex(txc);
+    const r = this.doAdjtimex(this.core, k, () => this.publish());
+    if (r >= 0) writeTimex(txc, k);
+    return r;
   }
 
-  /** `clock_adjtime(2)`: REALTIME or an aux clock. */
-  clockAdjtime(clock: number, txc: Timex): number {
-    if (clock === CLOCK_REALTIME) return this.adjtimex(txc);
-    const aux = this.auxOf(clock);
-    if (!aux) return -EINVAL;
-    if (!aux.valid) return -ENODEV;
-    return this.doAdjtimex(aux.tk, txc, () => this.publishAux(clock - CLOCK_AUX));
+  /**
+   * `clock_adjtime(2)`: REALTIME or an enabled aux clock. An id that is no
+   * clock is -EINVAL, a clock without clock_adj -EOPNOTSUPP, a disabled aux
+   * clock -ENODEV.
+   */
+  clockAdjtime(clock: number, txc: TimexInput): number {
+    const k = readTimex(txc); // copy_from_user comes first in Linux too
+    if (!isClockId(clock)) return -EINVAL;
+    let r: number;
+    if (clock === CLOCK_REALTIME) {
+      r = this.doAdjtimex(this.core, k, () => this.publish());
+    } else {
+      const aux = this.auxOf(clock);
+      if (!aux) return CLOCKS_WITHOUT_ADJ.has(clock) ? -EOPNOTSUPP : -EINVAL;
+      if (!aux.valid) return -ENODEV;
+      r = this.doAdjtimex(aux.tk, k, () => this.publishAux(clock - CLOCK_AUX));
+    }
+    if (r >= 0) writeTimex(txc, k);
+    return r;
   }
 
-  /** The system slept `ns`: REALTIME and BOOTTIME jump, MONOTONIC does not. */
-  suspend(ns: bigint): number {
-    if (ns < 0n) return -EINVAL;
+  /**
+   * The system slept `ns` (a bigint or a safe integer): REALTIME and BOOTTIME
+   * jump, MONOTONIC does not. -EINVAL for a negative sleep, one that is no
+   * valid timespec within ktime (`__timekeeping_inject_sleeptime`), or one that
+   * would take REALTIME or BOOTTIME past TIME_SETTOD_SEC_MAX.
+   */
+  suspend(ns: bigint | number): number {
+    const n = s64(ns, "ns");
+    if (n < 0n) return -EINVAL;
+    const delta = nsToTs(n);
+    if (!tsValidStrict(delta)) return -EINVAL;
     const tk = this.core;
-    tk.forwardNow();
-    const delta = nsToTs(ns);
+    const now = tk.cs.read();
+    if (!tsValidSettod(tsAdd(tk.xtime(now), delta)) || !tsValidSettod(tsAdd(tk.boottime(now), delta)) || tk.offsBoot + n > S64_MAX) {
+      return -EINVAL;
+    }
+    tk.forwardNow(now);
     tk.addXtime(delta);
     tk.wallToMonotonic = tsSub(tk.wallToMonotonic, delta);
-    tk.offsBoot += ns;
+    tk.offsBoot += n;
     this.publish();
     return 0;
   }
 
-  /** `/sys/kernel/time/aux_clocks/<n>/aux_clock_enable`. */
+  /** `/sys/kernel/time/aux_clocks/<n>/aux_clock_enable`: -EINVAL for an index that is no aux clock; `enable` a boolean. */
   auxClockEnable(idx: number, enable: boolean): number {
-    if (!Number.isInteger(idx) || idx < 0 || idx >= MAX_AUX_CLOCKS) return -EINVAL;
+    if (typeof enable !== "boolean") throw new TypeError(`wasm-vdso: enable must be a boolean, not ${typeof enable}`);
+    if (typeof idx !== "number" || !Number.isInteger(idx) || idx < 0 || idx >= MAX_AUX_CLOCKS) return -EINVAL;
     const aux = this.aux[idx];
     if (enable && !aux.valid) aux.tk = new Timekeeper(this.core.cs, true); // time starts at 0
     aux.valid = enable;
@@ -332,15 +440,33 @@ export class Kernel {
     return 0;
   }
 
-  /** A new time namespace; ERANGE if an offset would put its clocks out of range. */
-  createTimeNamespace(offsets: { monotonic?: Timespec; boottime?: Timespec } = {}, auxClocks = true): TimeNamespace | number {
-    const mono = offsets.monotonic ?? { sec: 0n, nsec: 0n };
-    const boot = offsets.boottime ?? { sec: 0n, nsec: 0n };
-    for (const [o, now] of [[mono, this.core.monotonic()], [boot, this.core.boottime()]] as const) {
-      if (!tsValid({ sec: 0n, nsec: normalize(o.sec, o.nsec).nsec })) return -EINVAL;
-      const t = tsAdd(now, o);
-      if (t.sec < 0n || t.sec > (1n << 62n) / NSEC_PER_SEC) return -ERANGE;
+  /**
+   * A new time namespace (`proc_timens_set_offset`'s checks): -EINVAL for an
+   * offset whose nsec is outside [0, 1e9); -ERANGE for one whose sec is beyond
+   * KTIME_SEC_MAX or that would put its clock below 0 or above
+   * KTIME_SEC_MAX / 2; -ENOSPC when the store has no page left.
+   */
+  createTimeNamespace(offsets: { monotonic?: TimespecInput; boottime?: TimespecInput } = {}, auxClocks = true): TimeNamespace | number {
+    if (offsets === null || typeof offsets !== "object") throw new TypeError(`wasm-vdso: offsets must be { monotonic?, boottime? }, not ${offsets === null ? "null" : typeof offsets}`);
+    if (typeof auxClocks !== "boolean") throw new TypeError(`wasm-vdso: auxClocks must be a boolean, not ${typeof auxClocks}`);
+    const zero = { sec: 0n, nsec: 0n };
+    const mono = offsets.monotonic === undefined ? zero : timespec(offsets.monotonic, "offsets.monotonic");
+    const boot = offsets.boottime === undefined ? zero : timespec(offsets.boottime, "offsets.boottime");
+    for (const o of [mono, boot]) if (o.nsec < 0n || o.nsec >= NSEC_PER_SEC) return -EINVAL;
+    const now = this.core.cs.read();
+    for (const [o, t] of [[mono, this.core.monotonic(now)], [boot, this.core.boottime(now)]] as const) {
+      if (o.sec > KTIME_SEC_MAX || o.sec < -KTIME_SEC_MAX) return -ERANGE;
+      const sum = tsAdd(t, o);
+      // KTIME_SEC_MAX / 2: KTIME_MAX stays out of reach.
+      if (sum.sec < 0n || sum.sec > KTIME_SEC_MAX / 2n) return -ERANGE;
     }
-    return createTimeNamespace(this.store, mono, boot, auxClocks);
+    let page: number;
+    try {
+      page = this.store.allocPage(); // refuses before it allocates
+    } catch (e) {
+      if (e instanceof RangeError) return -ENOSPC;
+      throw e;
+    }
+    return createTimeNamespace(this.store, mono, boot, auxClocks, page);
   }
 }

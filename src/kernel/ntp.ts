@@ -9,6 +9,7 @@ import {
   STA_FLL, STA_FREQHOLD, STA_INS, STA_MODE, STA_NANO, STA_PLL, STA_PPSERROR, STA_PPSFREQ, STA_PPSJITTER, STA_PPSSIGNAL,
   STA_PPSTIME, STA_PPSWANDER, STA_UNSYNC, TIME_DEL, TIME_ERROR, TIME_INS, TIME_OK, TIME_OOP, TIME_WAIT, type Timex,
 } from "./timex.ts";
+import { NSEC_PER_SEC, S64_MAX, S64_MIN } from "../time.ts";
 
 const STA_RONLY = STA_PPSSIGNAL | STA_PPSJITTER | STA_PPSWANDER | STA_PPSERROR | STA_CLOCKERR | STA_NANO | STA_MODE | STA_CLK;
 export const NTP_SCALE_SHIFT = 32n;
@@ -31,7 +32,7 @@ const MAX_TAI_OFFSET = 100_000;
 export const USER_HZ = 100;
 export const USER_TICK_USEC = 10_000;
 const SECS_PER_DAY = 86_400n;
-export const TIME64_MAX = (1n << 63n) - 1n;
+export const TIME64_MAX = S64_MAX;
 
 /** C's `shift_right`: rounds toward zero for negative values. */
 export const shiftRight = (x: bigint, s: bigint) => (x < 0n ? -(-x >> s) : x >> s);
@@ -246,22 +247,24 @@ export class Ntp {
   }
 }
 
-/** `timekeeping_validate_timex` (less the capability checks): 0 or a negated errno. */
+/**
+ * `timekeeping_validate_timex` (less the capability checks) of a timex already
+ * converted by `readTimex`: 0 or a negated errno. Nothing has been applied yet.
+ */
 export function validateTimex(txc: Timex, auxClock: boolean): number {
   const EINVAL = -22;
   if (txc.modes & ADJ_ADJTIME) {
-    if (!(txc.modes & ADJ_OFFSET_SINGLESHOT & ~ADJ_ADJTIME)) return EINVAL;
+    // Linux's test: ADJ_OFFSET_SINGLESHOT includes the ADJ_ADJTIME bit, so ADJ_ADJTIME alone passes.
+    if (!(txc.modes & ADJ_OFFSET_SINGLESHOT)) return EINVAL;
   } else if (txc.modes & ADJ_TICK && (txc.tick < 900000n / BigInt(USER_HZ) || txc.tick > 1100000n / BigInt(USER_HZ))) {
     return EINVAL;
   }
   if (txc.modes & ADJ_SETOFFSET) {
     if (txc.time.usec < 0n) return EINVAL;
-    if (txc.time.usec >= (txc.modes & ADJ_NANO ? 1_000_000_000n : 1_000_000n)) return EINVAL;
+    if (txc.time.usec >= (txc.modes & ADJ_NANO ? NSEC_PER_SEC : 1_000_000n)) return EINVAL;
   }
   if (txc.modes & ADJ_FREQUENCY) {
-    const LLONG_MAX = (1n << 63n) - 1n;
-    const LLONG_MIN = -(1n << 63n);
-    if (divTrunc(LLONG_MIN, PPM_SCALE) > txc.freq || divTrunc(LLONG_MAX, PPM_SCALE) < txc.freq) return EINVAL;
+    if (divTrunc(S64_MIN, PPM_SCALE) > txc.freq || divTrunc(S64_MAX, PPM_SCALE) < txc.freq) return EINVAL;
   }
   if (auxClock) {
     // Aux clocks have no leap seconds, no TAI offset and no PPS.

@@ -185,9 +185,11 @@ export class Timekeeper {
     return true;
   }
 
-  /** `timekeeping_forward_now`: fold every elapsed cycle into xtime (before a set or a switch). */
-  forwardNow(): void {
-    const now = this.cs.read();
+  /**
+   * `timekeeping_forward_now`: fold every cycle up to `now` into xtime (before
+   * a set or a switch). Pass the counter a caller already checked against.
+   */
+  forwardNow(now = this.cs.read()): void {
     let delta = (now - this.mono.cycleLast) & this.mono.mask;
     if (delta > this.mono.mask >> 1n) delta = 0n;
     this.mono.cycleLast = now;

@@ -38,13 +38,14 @@ function setupClock(store: DataStore, vc: number, mono: Timespec, boot: Timespec
 }
 
 /**
- * Builds a namespace page. `auxClocks` marks the aux slots too, as a kernel
- * with POSIX_AUX_CLOCKS does (the public snapshot's kernel did not).
+ * Builds a namespace page (in `page`, else a newly allocated one). `auxClocks`
+ * marks the aux slots too, as a kernel with POSIX_AUX_CLOCKS does (the public
+ * snapshot's kernel did not). The offsets' checks are the Kernel's.
  */
-export function createTimeNamespace(store: DataStore, monotonic: Timespec, boottime: Timespec, auxClocks = true): TimeNamespace {
+export function createTimeNamespace(store: DataStore, monotonic: Timespec, boottime: Timespec, auxClocks = true, page?: number): TimeNamespace {
   const mono = normalize(monotonic.sec, monotonic.nsec);
   const boot = normalize(boottime.sec, boottime.nsec);
-  const page = store.allocPage();
+  page ??= store.allocPage();
   for (let cs = 0; cs < CS_BASES; cs++) setupClock(store, clockAt(page, cs), mono, boot);
   if (auxClocks) for (let i = 0; i < MAX_AUX_CLOCKS; i++) setupClock(store, auxClockAt(page, i), mono, boot);
   return { page, monotonic: mono, boottime: boot, view: { time: page, real: store.time, rng: store.rng, arch: store.arch } };

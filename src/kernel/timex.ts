@@ -2,6 +2,8 @@
  * `struct timex` and its constants (include/uapi/linux/timex.h): what a caller
  * of adjtimex/clock_adjtime writes and reads back.
  */
+import { int, s64 } from "../time.ts";
+
 export const ADJ_OFFSET = 0x0001;
 export const ADJ_FREQUENCY = 0x0002;
 export const ADJ_MAXERROR = 0x0004;
@@ -41,7 +43,11 @@ export const TIME_OOP = 3;
 export const TIME_WAIT = 4;
 export const TIME_ERROR = 5;
 
-/** `struct timex`: the fields adjtimex reads and fills. `freq`/`offset` may be BigInt (C `long`). */
+/**
+ * `struct timex` as the kernel holds it: C `long` fields are bigint, `int`
+ * fields numbers. adjtimex writes the read-back into the caller's object in
+ * this shape.
+ */
 export interface Timex {
   modes: number;
   offset: bigint;
@@ -57,11 +63,58 @@ export interface Timex {
   tai: number;
 }
 
-/** A timex with every field zero, plus the given ones. */
-export function timex(t: Partial<Omit<Timex, "time">> & { time?: Partial<Timex["time"]> } = {}): Timex {
-  return {
-    modes: 0, offset: 0n, freq: 0n, maxerror: 0n, esterror: 0n, status: 0, constant: 0n, precision: 0n,
-    tolerance: 0n, tick: 0n, tai: 0, ...t, time: { sec: 0n, usec: 0n, ...t.time },
-  };
+/** A timex as callers may write it: any field may be missing (0); a `long` field is a bigint or a safe integer. */
+export interface TimexInput {
+  modes?: number;
+  offset?: bigint | number;
+  freq?: bigint | number;
+  maxerror?: bigint | number;
+  esterror?: bigint | number;
+  status?: number;
+  constant?: bigint | number;
+  precision?: bigint | number;
+  tolerance?: bigint | number;
+  time?: { sec?: bigint | number; usec?: bigint | number };
+  tick?: bigint | number;
+  tai?: number;
 }
 
+const LONG_FIELDS = ["offset", "freq", "maxerror", "esterror", "constant", "precision", "tolerance", "tick"] as const;
+
+const long = (v: unknown, field: string) => (v === undefined ? 0n : s64(v, field));
+const cint = (v: unknown, field: string) => (v === undefined ? 0 : int(v, field));
+
+/**
+ * The kernel's copy of a caller's timex (its `copy_from_user`): every field
+ * converted and range-checked, a missing one 0. Throws a TypeError or
+ * RangeError naming the field (e.g. "timex.freq"); reads nothing else.
+ */
+export function readTimex(v: unknown, name = "timex"): Timex {
+  if (v === null || typeof v !== "object") throw new TypeError(`wasm-vdso: ${name} must be an object, not ${v === null ? "null" : typeof v}`);
+  const o = v as Record<string, unknown>;
+  const modes = cint(o.modes, `${name}.modes`);
+  // `unsigned int modes`: a negative number is no set of ADJ_ bits.
+  if (modes < 0) throw new RangeError(`wasm-vdso: ${name}.modes must not be negative, not ${modes}`);
+  const t = o.time;
+  if (t !== undefined && (t === null || typeof t !== "object")) throw new TypeError(`wasm-vdso: ${name}.time must be { sec, usec }, not ${t === null ? "null" : typeof t}`);
+  const time = t as Record<string, unknown> | undefined;
+  const out = { modes, status: cint(o.status, `${name}.status`), tai: cint(o.tai, `${name}.tai`) } as Timex;
+  for (const f of LONG_FIELDS) out[f] = long(o[f], `${name}.${f}`);
+  out.time = { sec: long(time?.sec, `${name}.time.sec`), usec: long(time?.usec, `${name}.time.usec`) };
+  return out;
+}
+
+/** The `copy_to_user` of a successful adjtimex: the read-back into the caller's object. */
+export function writeTimex(to: object, from: Timex): void {
+  const o = to as Record<string, unknown>;
+  for (const f of LONG_FIELDS) o[f] = from[f];
+  o.modes = from.modes;
+  o.status = from.status;
+  o.tai = from.tai;
+  o.time = { sec: from.time.sec, usec: from.time.usec };
+}
+
+/** A timex with every field zero, plus the given ones (numbers in `long` fields converted). */
+export function timex(t: TimexInput = {}): Timex {
+  return readTimex(t);
+}

@@ -24,48 +24,67 @@ function setBase(store: DataStore, vc: number, clock: number, sec: bigint, nsec:
   store.setU64(bt + vdso_timestamp.nsec, nsec);
 }
 
-/** `fill_clock_configuration`: the counter-to-time parameters of one clock. */
-function fillClockConfiguration(store: DataStore, vc: number, tkr: TkReadBase, maxCycles: bigint): void {
-  store.setU64(vc + vdso_clock.cycle_last, tkr.cycleLast);
-  store.setU64(vc + vdso_clock.max_cycles, maxCycles);
-  store.setU64(vc + vdso_clock.mask, tkr.mask);
-  store.setU32(vc + vdso_clock.mult, Number(tkr.mult));
-  store.setU32(vc + vdso_clock.shift, Number(tkr.shift));
+/** The counter-to-time parameters of one clock, computed before the seqlock is taken. */
+interface ClockConfiguration {
+  cycleLast: bigint;
+  maxCycles: bigint;
+  mask: bigint;
+  mult: number;
+  shift: number;
 }
 
-/** `update_vsyscall`: publish the core timekeeper. */
+const clockConfiguration = (tkr: TkReadBase, maxCycles: bigint): ClockConfiguration => ({
+  cycleLast: tkr.cycleLast, maxCycles, mask: tkr.mask, mult: Number(tkr.mult), shift: Number(tkr.shift),
+});
+
+/** `fill_clock_configuration`: the counter-to-time parameters of one clock. */
+function fillClockConfiguration(store: DataStore, vc: number, c: ClockConfiguration): void {
+  store.setU64(vc + vdso_clock.cycle_last, c.cycleLast);
+  store.setU64(vc + vdso_clock.max_cycles, c.maxCycles);
+  store.setU64(vc + vdso_clock.mask, c.mask);
+  store.setU32(vc + vdso_clock.mult, c.mult);
+  store.setU32(vc + vdso_clock.shift, c.shift);
+}
+
+/**
+ * `update_vsyscall`: publish the core timekeeper. Every value is computed
+ * first, so nothing can throw between write_begin and write_end (a seq left
+ * odd would stall every reader).
+ */
 export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
   const vd = store.time;
   const vc = clockAt(vd, CS_HRES_COARSE);
   const vcRaw = clockAt(vd, CS_RAW);
   const mode = tk.cs.vdsoClockMode;
   const shift = tk.mono.shift;
-  writeBegin(store, vd);
+  const hres = mode !== vdso_clock_mode.NONE;
+  // The resolution readers really get: 1 ns, or a shared counter's measured period.
+  const res = tk.cs.resolutionNs?.() ?? HRTIMER_RES;
+  const mc = carryShifted(tk.xtimeSec + tk.wallToMonotonic.sec, tk.coarseNsec + tk.wallToMonotonic.nsec, 0n);
+  // MONOTONIC = xtime + wall_to_monotonic, in shifted ns; BOOTTIME = MONOTONIC + monotonic_to_boot.
+  const mono = carryShifted(tk.xtimeSec + tk.wallToMonotonic.sec, tk.mono.xtimeNsec + (tk.wallToMonotonic.nsec << shift), shift);
+  const toBoot = nsToTs(tk.offsBoot);
+  const boot = carryShifted(mono[0] + toBoot.sec, mono[1] + (toBoot.nsec << shift), shift);
+  const taiSec = tk.xtimeSec + BigInt(tk.taiOffset);
+  const cfg = hres ? clockConfiguration(tk.mono, tk.cs.maxCycles) : undefined;
+  const cfgRaw = hres ? clockConfiguration(tk.raw, tk.cs.maxCycles) : undefined;
 
+  writeBegin(store, vd);
   store.setI32(vc + vdso_clock.clock_mode, mode);
   store.setI32(vcRaw + vdso_clock.clock_mode, mode);
   // REALTIME is written even without a vDSO counter: time() needs it.
   setBase(store, vc, CLOCK_REALTIME, tk.xtimeSec, tk.mono.xtimeNsec);
   setBase(store, vc, CLOCK_REALTIME_COARSE, tk.xtimeSec, tk.coarseNsec);
-  const mc = carryShifted(tk.xtimeSec + tk.wallToMonotonic.sec, tk.coarseNsec + tk.wallToMonotonic.nsec, 0n);
   setBase(store, vc, CLOCK_MONOTONIC_COARSE, mc[0], mc[1]);
-  // The resolution readers really get: 1 ns, or a shared counter's measured period.
-  store.storeU32Atomic(vd + vdso_time_data.hrtimer_res, tk.cs.resolutionNs?.() ?? HRTIMER_RES);
-
-  if (mode !== vdso_clock_mode.NONE) {
-    fillClockConfiguration(store, vc, tk.mono, tk.cs.maxCycles);
-    fillClockConfiguration(store, vcRaw, tk.raw, tk.cs.maxCycles);
-    // MONOTONIC = xtime + wall_to_monotonic, in shifted ns.
-    let [sec, nsec] = carryShifted(tk.xtimeSec + tk.wallToMonotonic.sec, tk.mono.xtimeNsec + (tk.wallToMonotonic.nsec << shift), shift);
-    setBase(store, vc, CLOCK_MONOTONIC, sec, nsec);
-    // BOOTTIME = MONOTONIC + monotonic_to_boot.
-    const toBoot = nsToTs(tk.offsBoot);
-    [sec, nsec] = carryShifted(sec + toBoot.sec, nsec + (toBoot.nsec << shift), shift);
-    setBase(store, vc, CLOCK_BOOTTIME, sec, nsec);
+  store.storeU32Atomic(vd + vdso_time_data.hrtimer_res, res);
+  if (cfg && cfgRaw) {
+    fillClockConfiguration(store, vc, cfg);
+    fillClockConfiguration(store, vcRaw, cfgRaw);
+    setBase(store, vc, CLOCK_MONOTONIC, mono[0], mono[1]);
+    setBase(store, vc, CLOCK_BOOTTIME, boot[0], boot[1]);
     setBase(store, vcRaw, CLOCK_MONOTONIC_RAW, tk.rawSec, tk.raw.xtimeNsec);
-    setBase(store, vc, CLOCK_TAI, tk.xtimeSec + BigInt(tk.taiOffset), tk.mono.xtimeNsec);
+    setBase(store, vc, CLOCK_TAI, taiSec, tk.mono.xtimeNsec);
   }
-
   writeEnd(store, vd);
 }
 
@@ -75,17 +94,19 @@ export function updateVsyscallTz(store: DataStore, minuteswest: number, dsttime:
   store.setI32(store.time + vdso_time_data.tz_dsttime, dsttime);
 }
 
-/** `vdso_time_update_aux`: publish aux clock `idx`; a disabled clock is mode NONE. */
+/** `vdso_time_update_aux`: publish aux clock `idx`; a disabled clock is mode NONE. Computed first, like update_vsyscall. */
 export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper, valid: boolean): void {
   const vc = auxClockAt(store.time, idx);
   const mode = valid ? tk.cs.vdsoClockMode : vdso_clock_mode.NONE;
+  const hres = mode !== vdso_clock_mode.NONE;
+  const cfg = hres ? clockConfiguration(tk.mono, tk.cs.maxCycles) : undefined;
+  // Aux basetime keeps whole nanoseconds only: the shifted fraction is dropped.
+  const toAux = nsToTs(tk.offsAux);
+  const [sec, nsec] = carryShifted(tk.xtimeSec + toAux.sec, (tk.mono.xtimeNsec >> tk.mono.shift) + toAux.nsec, 0n);
   writeBeginClock(store, vc);
   store.setI32(vc + vdso_clock.clock_mode, mode);
-  if (mode !== vdso_clock_mode.NONE) {
-    fillClockConfiguration(store, vc, tk.mono, tk.cs.maxCycles);
-    // Aux basetime keeps whole nanoseconds only: the shifted fraction is dropped.
-    const toAux = nsToTs(tk.offsAux);
-    const [sec, nsec] = carryShifted(tk.xtimeSec + toAux.sec, (tk.mono.xtimeNsec >> tk.mono.shift) + toAux.nsec, 0n);
+  if (cfg) {
+    fillClockConfiguration(store, vc, cfg);
     setBase(store, vc, VDSO_BASE_AUX, sec, nsec << tk.mono.shift);
   }
   writeEndClock(store, vc);

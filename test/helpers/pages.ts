@@ -11,7 +11,8 @@ import {
   vdso_time_data,
   vdso_timestamp,
 } from "../../assembly/layout.ts";
-import type { Syscalls, Timespec } from "../../src/wasm.ts";
+import type { Syscalls } from "../../src/wasm.ts";
+import type { Timespec } from "../../src/time.ts";
 
 export const PAGE = vdso_pages.PAGE_SIZE;
 export const TIME_PAGE = STORE_START;
@@ -39,7 +40,7 @@ export const auxAt = (page: number, n: number) => page + vdso_time_data.aux_cloc
 
 export function writeClock(mem: WebAssembly.Memory, vc: number, f: ClockFields): void {
   const d = new DataView(mem.buffer);
-  d.setUint32(vc + vdso_clock.seq, f.seq ?? 0, true);
+  d.setUint32(vc + vdso_clock.seq, f.seq ?? 2, true); // 2: published once (0 is a page no writer has published)
   d.setInt32(vc + vdso_clock.clock_mode, f.mode, true);
   d.setBigUint64(vc + vdso_clock.cycle_last, f.cycle_last ?? 0n, true);
   d.setBigUint64(vc + vdso_clock.max_cycles, f.max_cycles ?? 0n, true);
@@ -63,7 +64,7 @@ export function clearStore(mem: WebAssembly.Memory): void {
  */
 export class RecordingSyscalls implements Syscalls {
   calls: Array<[string, number]> = [];
-  answer: Timespec = { sec: 777n, nsec: 123 };
+  answer: Timespec = { sec: 777n, nsec: 123n };
   aux: (clock: number) => number = () => 0;
   private valid(clock: number): boolean {
     return clock >= 0 && clock <= CLOCK_AUX_LAST && clock !== CLOCK_SGI_CYCLE && !(clock > CLOCK_TAI && clock < MAX_CLOCKS);
@@ -76,10 +77,10 @@ export class RecordingSyscalls implements Syscalls {
   }
   clock_getres(clock: number) {
     this.calls.push(["clock_getres", clock]);
-    return this.valid(clock) ? { sec: 0n, nsec: 1 } : -EINVAL;
+    return this.valid(clock) ? { sec: 0n, nsec: 1n } : -EINVAL;
   }
   gettimeofday() {
     this.calls.push(["gettimeofday", 0]);
-    return { sec: 555n, usec: 7, minuteswest: -60, dsttime: 1 };
+    return { sec: 555n, usec: 7n, minuteswest: -60, dsttime: 1 };
   }
 }

@@ -5,12 +5,10 @@
  * read. With `noSeqlock` the readers are built without the seqlock check:
  * the negative control, which must see torn reads.
  */
-import { Worker } from "node:worker_threads";
-import { fileURLToPath } from "node:url";
 import { CLOCK_MONOTONIC, NO_PAGE, vdso_arch_data, vdso_clock, vdso_clock_mode, vdso_timestamp } from "../../assembly/layout.ts";
-import { DataStore } from "../../src/datastore.ts";
+import { DataStore, storeMemory } from "../../src/datastore.ts";
 import { writeBegin, writeEnd } from "../../src/kernel/seqlock.ts";
-import { allocSlot, sharedMemory } from "../../src/wasm.ts";
+import { spawn } from "../../src/workers/spawn.ts";
 
 export interface StressResult {
   readers: number;
@@ -26,7 +24,7 @@ const COUNTER = 1n << 40n;
 export async function runStress(opts: { readers?: number; readsPerReader: number; noSeqlock?: boolean; maxMs?: number; stopOnTorn?: boolean }): Promise<StressResult> {
   const readers = opts.readers ?? 4;
   const chunk = 100_000;
-  const memory = sharedMemory();
+  const memory = storeMemory(true);
   const store = new DataStore(memory);
   const vc = store.time + vdso_clock.SIZE * 0;
   const bt = vc + vdso_clock.basetime + CLOCK_MONOTONIC * vdso_timestamp.SIZE;
@@ -51,14 +49,11 @@ export async function runStress(opts: { readers?: number; readsPerReader: number
   const status = new SharedArrayBuffer(readers * 3 * 8 + 8);
   const counts = new BigInt64Array(status, 0, readers * 3);
   const stop = new Int32Array(status, status.byteLength - 4, 1);
-  const wasm = opts.noSeqlock ? "stress-noseqlock.wasm" : "stress.wasm";
-  const wasmPath = fileURLToPath(new URL(`../../build/${wasm}`, import.meta.url));
-  const exits: Promise<number>[] = [];
+  const exits: Promise<unknown>[] = [];
   for (let idx = 0; idx < readers; idx++) {
-    const w = new Worker(new URL("./reader-worker.js", import.meta.url), {
-      workerData: { memory, wasmPath, view: { time: store.time, arch: store.arch, real: NO_PAGE }, slot: allocSlot(memory), reads: opts.readsPerReader, chunk, status, idx },
-    });
-    exits.push(new Promise((resolve, reject) => (w.on("exit", resolve), w.on("error", reject))));
+    const data = { memory, noSeqlock: !!opts.noSeqlock, view: { time: store.time, arch: store.arch, real: NO_PAGE }, reads: opts.readsPerReader, chunk, status, idx };
+    const w = await spawn(new URL("./reader-worker.ts", import.meta.url), data);
+    exits.push(new Promise((resolve, reject) => (w.onMessage(resolve), w.onError(reject))).finally(() => w.terminate()));
   }
   let finished = false;
   Promise.all(exits).then(() => (finished = true), () => (finished = true));
