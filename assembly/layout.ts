@@ -208,6 +208,9 @@ export const ENOSYS = 38;
 export const EINVAL = 22;
 export const EFAULT = 14;
 export const ENODEV = 19;
+export const ERANGE = 34;
+export const ENOSPC = 28;
+export const EOPNOTSUPP = 95;
 
 /**
  * Where data stores live in wasm memory. Wasm has no MMU, so instead of

@@ -16,8 +16,8 @@ import { storeMemory } from "../src/datastore.ts";
 import { type CounterMode, Kernel } from "../src/kernel/kernel.ts";
 import { SharedCounterClocksource, VirtualClocksource } from "../src/kernel/clocksource.ts";
 import type { TimeNamespace } from "../src/kernel/timens.ts";
-import { type Syscalls, Vdso } from "../src/wasm.ts";
-import { createReader } from "../src/reader.ts";
+import { Vdso } from "../src/wasm.ts";
+import { createReader, kernelSyscalls } from "../src/reader.ts";
 import { runPtp } from "../src/ptp/run.ts";
 import { wasiClockImports, wasiClockImportsNoJs } from "../src/wasi.ts";
 import { spawn } from "../src/workers/spawn.ts";
@@ -64,13 +64,8 @@ const median = (xs: number[]) => {
 // kernel's syscalls behind it; namespace rows are a second such reader of the
 // same kernel, as a task in the namespace.
 /** The syscalls of `k` for a task in `ns` (what `createReader(k, { ns })` puts behind its reader). */
-const syscallsOf = (k: Kernel, ns: TimeNamespace | null): Syscalls => ({
-  clock_gettime: (c) => k.sysClockGettime(c, ns),
-  clock_getres: (c) => k.sysClockGetres(c),
-  gettimeofday: () => k.sysGettimeofday(),
-});
 async function testingReader(k: Kernel, ns: TimeNamespace | null) {
-  const v = await Vdso.create({ memory: k.memory, build: "testing", counter: k.cs.read.bind(k.cs), syscalls: syscallsOf(k, ns) });
+  const v = await Vdso.create({ memory: k.memory, build: "testing", counter: k.cs.read.bind(k.cs), syscalls: kernelSyscalls(k, ns) });
   v.bind(ns ? ns.view : k.rootView());
   return v;
 }
@@ -110,7 +105,7 @@ for (const mode of ["host-call", "shared", "virtual"] as const) {
 // ---- the same read inlined into the caller's loop (an AssemblyScript program compiling assembly/ in) ----
 {
   const k = kernels.shared!.k;
-  const v = await Vdso.create({ memory: k.memory, build: "inline", counter: k.cs.read.bind(k.cs), syscalls: syscallsOf(k, null) });
+  const v = await Vdso.create({ memory: k.memory, build: "inline", counter: k.cs.read.bind(k.cs), syscalls: kernelSyscalls(k, null) });
   v.bind(k.rootView());
   const inline = v.exports as unknown as { inline_loop(clock: number, n: number): bigint; bare_loop(n: number): bigint };
   add("wasm loop, shared", "wasm shared: MONOTONIC, read inlined into the caller's loop", () => check(inline.inline_loop(CLOCK_MONOTONIC, N), "inline"), N);

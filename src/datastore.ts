@@ -67,9 +67,9 @@ export class DataStore {
     return { time: this.time, real: NO_PAGE, rng: this.rng, arch: this.arch };
   }
 
-  /** A zeroed page for a time namespace. */
+  /** A zeroed page for a time namespace, or NO_PAGE when the store region is full. */
   allocPage(): number {
-    if (this.nextPage + PAGE > STORE_END) throw new RangeError("wasm-vdso: the store region has no free page left");
+    if (this.nextPage + PAGE > STORE_END) return NO_PAGE;
     const p = this.nextPage;
     this.nextPage += PAGE;
     new Uint8Array(this.memory.buffer, p, PAGE).fill(0);

@@ -96,8 +96,8 @@ export class Reader {
   }
 }
 
-/** The syscalls of a kernel in this thread, for a task in `ns`. */
-function kernelSyscalls(k: Kernel, ns: TimeNamespace | null): Syscalls {
+/** The syscalls of a kernel in this thread, for a task in `ns` (also for the bench's own test builds). */
+export function kernelSyscalls(k: Kernel, ns: TimeNamespace | null): Syscalls {
   return {
     clock_gettime: (c) => k.sysClockGettime(c, ns),
     clock_getres: (c) => k.sysClockGetres(c),

@@ -7,7 +7,8 @@ import {
   CLOCK_TAI, EINVAL, ENODEV, STORE_END, STORE_START, vdso_clock, vdso_pages,
 } from "../assembly/layout.ts";
 import { storeMemory } from "../src/datastore.ts";
-import { ENOSPC, EOPNOTSUPP, ERANGE, Kernel } from "../src/kernel/kernel.ts";
+import { ENOSPC, EOPNOTSUPP, ERANGE } from "../assembly/layout.ts";
+import { Kernel } from "../src/kernel/kernel.ts";
 import {
   ADJ_ADJTIME, ADJ_FREQUENCY, ADJ_MAXERROR, ADJ_NANO, ADJ_OFFSET_READONLY, ADJ_OFFSET_SINGLESHOT, ADJ_SETOFFSET, ADJ_STATUS, ADJ_TAI,
   ADJ_TICK, ADJ_TIMECONST, STA_PLL, timex,

@@ -4,15 +4,14 @@
  * vDSO's fallback. It writes a data store; readers (anywhere) read it.
  */
 import {
-  CLOCK_AUX, CLOCK_AUX_LAST, CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
-  CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE,
-  CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, EINVAL, ENODEV, LOW_RES_NSEC, MAX_AUX_CLOCKS,
+  CLOCK_AUX, CLOCK_AUX_LAST, CLOCK_REALTIME, EINVAL, ENODEV, ENOSPC, EOPNOTSUPP, ERANGE, MAX_AUX_CLOCKS, NO_PAGE,
 } from "../../assembly/layout.ts";
 import { DataStore, storeMemory, type View } from "../datastore.ts";
 import { canShare } from "../workers/spawn.ts";
 import { type Clocksource, hostClocksource, SharedCounterClocksource, VirtualClocksource } from "./clocksource.ts";
-import { validateTimex } from "./ntp.ts";
-import { ADJ_FREQUENCY, ADJ_NANO, ADJ_SETOFFSET, ADJ_TICK, readTimex, type Timex, type TimexInput, writeTimex } from "./timex.ts";
+import { doAdjtimex, writeTimex } from "./adjtime.ts";
+import { clockGetres, clockGettime, CLOCKS_WITHOUT_ADJ, isClockId } from "./syscalls.ts";
+import { timex, type TimexInput } from "./timex.ts";
 import { RngPage } from "./random.ts";
 import { Timekeeper } from "./timekeeper.ts";
 import { createTimeNamespace, type TimeNamespace } from "./timens.ts";
@@ -20,21 +19,7 @@ import {
   int, KTIME_SEC_MAX, normalize, NSEC_PER_SEC, nsToTs, S64_MAX, s64, type Timespec, timespec, type TimespecInput, tsAdd, tsCompare, tsSub,
   tsToNs, tsValidSettod, tsValidStrict,
 } from "../time.ts";
-import { HRTIMER_RES, updateVsyscall, updateVsyscallTz, vdsoTimeUpdateAux } from "./vsyscall.ts";
-
-// Errnos this file returns beyond assembly/layout.ts's (to move there).
-export const ENOSPC = 28;
-export const ERANGE = 34;
-export const EOPNOTSUPP = 95;
-
-/** A clock id the kernel looks up: an integer number in int range (anything else is no clock: -EINVAL). */
-const isClockId = (c: unknown): c is number => typeof c === "number" && Number.isInteger(c) && c >= -(2 ** 31) && c < 2 ** 31;
-
-/** Clocks that exist but have no clock_adj (clock_adjtime: -EOPNOTSUPP). */
-const CLOCKS_WITHOUT_ADJ = new Set([
-  CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE,
-  CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME, CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM, CLOCK_TAI,
-]);
+import { updateVsyscall, updateVsyscallTz, vdsoTimeUpdateAux } from "./vsyscall.ts";
 
 const COUNTER_MODES: readonly string[] = ["host-call", "shared", "virtual"];
 
@@ -69,13 +54,6 @@ export interface KernelOptions {
 export interface AuxClock {
   tk: Timekeeper;
   valid: boolean;
-}
-
-/** CPU time of this process, where the host can tell (Node); else undefined. */
-function processCpuTime(): Timespec | undefined {
-  if (typeof process === "undefined" || typeof process.cpuUsage !== "function") return undefined;
-  const u = process.cpuUsage();
-  return nsToTs(BigInt(u.user + u.system) * 1000n);
 }
 
 export class Kernel {
@@ -184,70 +162,25 @@ export class Kernel {
 
   // ---- syscalls (the kernel's own answers), for a task in `ns` (null: the root namespace) ----
 
-  private auxOf(clock: number): AuxClock | undefined {
+  /** Aux clock `clock` (CLOCK_AUX + n), if it is one. */
+  auxOf(clock: number): AuxClock | undefined {
     return clock >= CLOCK_AUX && clock <= CLOCK_AUX_LAST ? this.aux[clock - CLOCK_AUX] : undefined;
   }
 
-  /** The clock_gettime syscall of a task in `ns`: a time, or a negated errno. */
+  /** The clock_gettime syscall of a task in `ns` (null: the root namespace): a time, or a negated errno. */
   sysClockGettime(clock: number, ns: TimeNamespace | null = null): Timespec | number {
-    if (!isClockId(clock)) return -EINVAL;
-    const tk = this.core;
-    const nsMono = (t: Timespec) => (ns ? tsAdd(t, ns.monotonic) : t);
-    const nsBoot = (t: Timespec) => (ns ? tsAdd(t, ns.boottime) : t);
-    switch (clock) {
-      case CLOCK_REALTIME:
-      case CLOCK_REALTIME_ALARM:
-        return tk.realtime();
-      case CLOCK_MONOTONIC:
-        return nsMono(tk.monotonic());
-      case CLOCK_MONOTONIC_RAW:
-        return nsMono(tk.monotonicRaw());
-      case CLOCK_REALTIME_COARSE:
-        return tk.realtimeCoarse();
-      case CLOCK_MONOTONIC_COARSE:
-        return nsMono(tk.monotonicCoarse());
-      case CLOCK_BOOTTIME:
-      case CLOCK_BOOTTIME_ALARM:
-        return nsBoot(tk.boottime());
-      case CLOCK_TAI:
-        return tk.tai();
-      case CLOCK_PROCESS_CPUTIME_ID:
-        return processCpuTime() ?? -EINVAL;
-      case CLOCK_THREAD_CPUTIME_ID:
-        return -EINVAL; // no host API gives this thread's CPU time
-    }
-    const aux = this.auxOf(clock);
-    if (!aux) return -EINVAL;
-    return aux.valid ? aux.tk.auxTime() : -ENODEV;
+    return clockGettime(this, clock, ns);
+  }
+
+  /** The clock_getres syscall: the resolution this emulator delivers. */
+  sysClockGetres(clock: number): Timespec | number {
+    return clockGetres(this, clock);
   }
 
   /** The gettimeofday syscall: REALTIME in microseconds and the timezone. */
   sysGettimeofday(): { sec: bigint; usec: bigint; minuteswest: number; dsttime: number } {
     const t = this.core.realtime();
     return { sec: t.sec, usec: t.nsec / 1000n, minuteswest: this.tz.minuteswest, dsttime: this.tz.dsttime };
-  }
-
-  /** The clock_getres syscall: the resolution this emulator delivers. */
-  sysClockGetres(clock: number): Timespec | number {
-    if (!isClockId(clock)) return -EINVAL;
-    switch (clock) {
-      case CLOCK_REALTIME:
-      case CLOCK_MONOTONIC:
-      case CLOCK_MONOTONIC_RAW:
-      case CLOCK_BOOTTIME:
-      case CLOCK_TAI:
-      case CLOCK_REALTIME_ALARM:
-      case CLOCK_BOOTTIME_ALARM:
-        return { sec: 0n, nsec: BigInt(this.cs.resolutionNs?.() ?? HRTIMER_RES) };
-      case CLOCK_REALTIME_COARSE:
-      case CLOCK_MONOTONIC_COARSE:
-        return { sec: 0n, nsec: BigInt(LOW_RES_NSEC) };
-      case CLOCK_PROCESS_CPUTIME_ID:
-        return processCpuTime() ? { sec: 0n, nsec: 1000n } : -EINVAL; // cpuUsage counts microseconds
-      case CLOCK_THREAD_CPUTIME_ID:
-        return -EINVAL;
-    }
-    return this.auxOf(clock) ? { sec: 0n, nsec: 1n } : -EINVAL;
   }
 
   /**
@@ -318,68 +251,14 @@ export class Kernel {
   }
 
   /**
-   * `timekeeping_inject_offset`: every check at one counter reading, then the
-   * change. Core: REALTIME and TAI move, MONOTONIC does not. Aux: offs_aux
-   * moves; the resulting time must be a valid time to set (not negative, not
-   * beyond TIME_SETTOD_SEC_MAX) on both.
-   */
-  private checkInjectOffset(tk: Timekeeper, delta: Timespec, now: bigint): number {
-    if (delta.nsec < 0n || delta.nsec >= NSEC_PER_SEC) return -EINVAL;
-    if (tk.isAux) return tsValidSettod(tsAdd(tk.auxTime(now), delta)) ? 0 : -EINVAL;
-    if (tsCompare(tk.wallToMonotonic, delta) > 0 || !tsValidSettod(tsAdd(tk.xtime(now), delta))) return -EINVAL;
-    return 0;
-  }
-
-  private injectOffset(tk: Timekeeper, delta: Timespec, now: bigint): void {
-    tk.forwardNow(now);
-    if (tk.isAux) {
-      tk.offsAux += tsToNs(delta);
-      return;
-    }
-    tk.addXtime(delta);
-    tk.wallToMonotonic = tsSub(tk.wallToMonotonic, delta);
-  }
-
-  /**
-   * `do_adjtimex` on a timekeeper, for a timex already converted by readTimex:
-   * 0..5 (TIME_OK...) or a negated errno; fills `txc`. Everything that can
-   * refuse (validation, the offset's range) is checked before anything moves.
-   */
-  private doAdjtimex(tk: Timekeeper, txc: Timex, republish: () => void): number {
-    const bad = validateTimex(txc, tk.isAux);
-    if (bad) return bad;
-    if (txc.modes & ADJ_SETOFFSET) {
-      const delta = { sec: txc.time.sec, nsec: txc.modes & ADJ_NANO ? txc.time.usec : txc.time.usec * 1000n };
-      const now = tk.cs.read();
-      const r = this.checkInjectOffset(tk, delta, now);
-      if (r) return r;
-      this.injectOffset(tk, delta, now);
-      republish();
-    }
-    const now = tk.isAux ? tk.auxTime() : tk.realtime();
-    const tai = { value: tk.taiOffset };
-    const result = tk.ntp.adjtimex(txc, now, tai);
-    if (tai.value !== tk.taiOffset) {
-      tk.taiOffset = tai.value;
-      republish();
-    }
-    // A new frequency takes effect at once, not at the next tick.
-    if (txc.modes & (ADJ_FREQUENCY | ADJ_TICK)) {
-      tk.advance("freq");
-      republish();
-    }
-    return result;
-  }
-
-  /**
    * `adjtimex(2)` on the system clock. `txc` is any object: its fields are
    * converted first (C `long` fields: bigint or safe integer; missing: 0; else
    * a TypeError/RangeError naming the field); on success the read-back is
    * written into it (bigint for `long` fields), on a refusal it is untouched.
    */
   adjtimex(txc: TimexInput): number {
-    const k = readTimex(txc);
-    const r = this.doAdjtimex(this.core, k, () => this.publish());
+    const k = timex(txc);
+    const r = doAdjtimex(this.core, k, () => this.publish());
     if (r >= 0) writeTimex(txc, k);
     return r;
   }
@@ -390,16 +269,16 @@ export class Kernel {
    * clock -ENODEV.
    */
   clockAdjtime(clock: number, txc: TimexInput): number {
-    const k = readTimex(txc); // copy_from_user comes first in Linux too
+    const k = timex(txc); // copy_from_user comes first in Linux too
     if (!isClockId(clock)) return -EINVAL;
     let r: number;
     if (clock === CLOCK_REALTIME) {
-      r = this.doAdjtimex(this.core, k, () => this.publish());
+      r = doAdjtimex(this.core, k, () => this.publish());
     } else {
       const aux = this.auxOf(clock);
       if (!aux) return CLOCKS_WITHOUT_ADJ.has(clock) ? -EOPNOTSUPP : -EINVAL;
       if (!aux.valid) return -ENODEV;
-      r = this.doAdjtimex(aux.tk, k, () => this.publishAux(clock - CLOCK_AUX));
+      r = doAdjtimex(aux.tk, k, () => this.publishAux(clock - CLOCK_AUX));
     }
     if (r >= 0) writeTimex(txc, k);
     return r;
@@ -460,13 +339,8 @@ export class Kernel {
       // KTIME_SEC_MAX / 2: KTIME_MAX stays out of reach.
       if (sum.sec < 0n || sum.sec > KTIME_SEC_MAX / 2n) return -ERANGE;
     }
-    let page: number;
-    try {
-      page = this.store.allocPage(); // refuses before it allocates
-    } catch (e) {
-      if (e instanceof RangeError) return -ENOSPC;
-      throw e;
-    }
+    const page = this.store.allocPage();
+    if (page === NO_PAGE) return -ENOSPC;
     return createTimeNamespace(this.store, mono, boot, auxClocks, page);
   }
 }

@@ -249,7 +249,7 @@ export class Ntp {
 
 /**
  * `timekeeping_validate_timex` (less the capability checks) of a timex already
- * converted by `readTimex`: 0 or a negated errno. Nothing has been applied yet.
+ * copied by `timex()`: 0 or a negated errno. Nothing has been applied yet.
  */
 export function validateTimex(txc: Timex, auxClock: boolean): number {
   const EINVAL = -22;

@@ -89,7 +89,7 @@ const cint = (v: unknown, field: string) => (v === undefined ? 0 : int(v, field)
  * converted and range-checked, a missing one 0. Throws a TypeError or
  * RangeError naming the field (e.g. "timex.freq"); reads nothing else.
  */
-export function readTimex(v: unknown, name = "timex"): Timex {
+function readTimex(v: unknown, name = "timex"): Timex {
   if (v === null || typeof v !== "object") throw new TypeError(`wasm-vdso: ${name} must be an object, not ${v === null ? "null" : typeof v}`);
   const o = v as Record<string, unknown>;
   const modes = cint(o.modes, `${name}.modes`);
@@ -104,17 +104,11 @@ export function readTimex(v: unknown, name = "timex"): Timex {
   return out;
 }
 
-/** The `copy_to_user` of a successful adjtimex: the read-back into the caller's object. */
-export function writeTimex(to: object, from: Timex): void {
-  const o = to as Record<string, unknown>;
-  for (const f of LONG_FIELDS) o[f] = from[f];
-  o.modes = from.modes;
-  o.status = from.status;
-  o.tai = from.tai;
-  o.time = { sec: from.time.sec, usec: from.time.usec };
-}
-
-/** A timex with every field zero, plus the given ones (numbers in `long` fields converted). */
+/**
+ * A timex with every field zero, plus the given ones (numbers in `long`
+ * fields converted). The kernel makes its own copy of a caller's timex the
+ * same way, so a bad field is refused before anything changes.
+ */
 export function timex(t: TimexInput = {}): Timex {
   return readTimex(t);
 }
