@@ -12,7 +12,7 @@ import {
   vdso_clock_mode,
 } from "./layout";
 import { mul_u64_u32_add_u64_shr } from "./math";
-import { SPIN_LIMIT } from "./seqlock";
+import { CALL_SPIN_LIMIT, give_up, known_stuck } from "./seqlock";
 import { vd_arch, vd_hvclock, vd_pvclock } from "./view";
 
 /** The host's counter, standing in for RDTSC (replay: the snapshot's TSC). */
@@ -54,8 +54,12 @@ function vread_hvclock(): u64 {
   let spins: u32 = 0;
   let sequence: u32, scale: u64, offset: u64, tsc: u64;
   do {
-    if (++spins > SPIN_LIMIT) return U64_MAX;
     sequence = atomic.load<u32>(p + hv.tsc_sequence);
+    if (known_stuck(p + hv.tsc_sequence, sequence)) return U64_MAX;
+    if (++spins > CALL_SPIN_LIMIT) {
+      give_up(p + hv.tsc_sequence, sequence);
+      return U64_MAX;
+    }
     if (!sequence) return U64_MAX;
     scale = load<u64>(p + hv.tsc_scale);
     offset = load<u64>(p + hv.tsc_offset);
@@ -78,8 +82,15 @@ function vread_pvclock(): u64 {
   let version: u32;
   let ret: u64;
   do {
-    if (++spins > SPIN_LIMIT) return U64_MAX;
-    version = atomic.load<u32>(p + pv.version) & ~1; // odd: retried below
+    // An odd version (the hypervisor mid-update) is retried below, each spin a
+    // host call: bounded, and remembered once given up on.
+    const v = atomic.load<u32>(p + pv.version);
+    if ((v & 1) && known_stuck(p + pv.version, v)) return U64_MAX;
+    if (++spins > CALL_SPIN_LIMIT) {
+      give_up(p + pv.version, v);
+      return U64_MAX;
+    }
+    version = v & ~1;
     if (!(load<u8>(p + pv.flags) & PVCLOCK_TSC_STABLE_BIT)) return U64_MAX;
     const stamp = load<u64>(p + pv.tsc_timestamp);
     let delta = rdtsc() - stamp;

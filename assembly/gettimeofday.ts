@@ -30,7 +30,7 @@ import {
   vdso_timestamp,
 } from "./layout";
 import { div_rem, iter_div_u64_rem, mul_u64_u32_add_u64_shr } from "./math";
-import { read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS } from "./seqlock";
+import { known_stuck, read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS } from "./seqlock";
 import { cycles_ok, get_hw_counter, S64_MAX } from "./counter";
 import { slot, user_ok, vd_real, vd_time } from "./view";
 
@@ -245,20 +245,25 @@ function real_page(vd: usize): usize {
 }
 
 /**
- * True if page `vd` was never published (clock_data[0].seq still 0: the page
- * is all zero), so its resolution, tz and seconds would all read as 0. As in
- * do_coarse, a seq that wrapped to 0 costs one syscall until the next update.
+ * True if page `vd` has no state to answer from: never published
+ * (clock_data[0].seq still 0: the page is all zero, so resolution, tz and
+ * seconds would read as 0; as in do_coarse, a seq that wrapped to 0 costs one
+ * syscall until the next update), closed (a real page that says TIMENS), or
+ * held by a writer this reader gave up on.
  */
-@inline
-function unpublished(vd: usize): bool {
-  return atomic.load<u32>(vd + vdso_time_data.clock_data + CS_HRES_COARSE * vdso_clock.SIZE + vdso_clock.seq) == 0;
+function unusable(vd: usize): bool {
+  const vc = vd + vdso_time_data.clock_data + CS_HRES_COARSE * vdso_clock.SIZE;
+  const seq = atomic.load<u32>(vc + vdso_clock.seq);
+  if (seq == 0) return true;
+  if (!(seq & 1)) return false;
+  return load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS || known_stuck(vc + vdso_clock.seq, seq);
 }
 
 /** `__cvdso_clock_getres_common`: resolution in ns, or -1 to take the syscall. */
 export function clock_getres_data(vd: usize, clock: i32): i64 {
   if (<u32>clock > <u32>CLOCK_AUX_LAST) return -1;
   vd = real_page(vd);
-  if (vd == <usize>NO_PAGE || unpublished(vd)) return -1;
+  if (vd == <usize>NO_PAGE || unusable(vd)) return -1;
   const msk = 1 << clock;
   if (msk & (VDSO_HRES | VDSO_RAW)) return <i64>atomic.load<u32>(vd + vdso_time_data.hrtimer_res);
   if (msk & VDSO_COARSE) return LOW_RES_NSEC;
@@ -291,7 +296,7 @@ export function gettimeofday(tv: usize, tz: usize): i32 {
   }
   if (tz != 0) {
     const rd = real_page(vd);
-    if (rd == <usize>NO_PAGE || unpublished(rd)) return sys_gettimeofday(0, tz);
+    if (rd == <usize>NO_PAGE || unusable(rd)) return sys_gettimeofday(0, tz);
     store<i32>(tz, load<i32>(rd + vdso_time_data.tz_minuteswest));
     store<i32>(tz, load<i32>(rd + vdso_time_data.tz_dsttime), 4);
   }
@@ -308,7 +313,7 @@ export function time(t: usize): i64 {
   if (t != 0 && !user_ok(t, 8)) return -EFAULT;
   const vd = real_page(vd_time);
   let secs: u64;
-  if (vd != <usize>NO_PAGE && !unpublished(vd)) {
+  if (vd != <usize>NO_PAGE && !unusable(vd)) {
     secs = atomic.load<u64>(vd + vdso_time_data.clock_data + vdso_clock.basetime + CLOCK_REALTIME * vdso_timestamp.SIZE);
   } else {
     if (slot == 0) return -EFAULT; // no slot set: nowhere for the syscall's answer

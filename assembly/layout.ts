@@ -134,6 +134,30 @@ export enum vdso_arch_data {
   ticker_stop = ticks + 8,
   /** i32: the writer's claim on this store, 0 while no kernel writes it (one writer per store). */
   writer = ticker_stop + 4,
+  /** i32: the writer's state: 0 no writer yet, 1 running, 2 closed (see writer_state). */
+  state = writer + 4,
+  /** u32: namespace pages the writer has handed out after the four store pages (a kernel that adopts the store keeps them). */
+  ns_pages = state + 4,
+  /** u64: the heartbeat: publications so far... */
+  publications = ns_pages + 4,
+  /** u64: ...and the writer's host clock (ns) at the last tick, so a reader can tell a live writer from a stale page. */
+  heartbeat_ns = publications + 8,
+  /** u32: seq of the shadow copy below (odd while it is copied). */
+  shadow_seq = heartbeat_ns + 8,
+  /**
+   * A copy of the time page as of the last complete publication, made after
+   * each one: when the writer dies inside an update, this is the last
+   * consistent state, which readers carry forward and a new kernel adopts.
+   */
+  shadow = 128,
+  END = shadow + vdso_time_data.SIZE,
+}
+
+/** `vdso_arch_data.state`. */
+export enum writer_state {
+  NONE = 0,
+  RUNNING = 1,
+  CLOSED = 2,
 }
 
 /** `struct vgetrandom_state` (144 bytes on x86_64). */
@@ -239,6 +263,13 @@ export enum reader_slot {
   result = 0,
   /** This reader's `struct vgetrandom_state`. */
   getrandom_state = 64,
+  /** u32: how often this reader gave up waiting for an even seq (a stuck or dead writer). */
+  give_ups = 208,
+  /** u32: how often this reader had to wait for a writer at all. */
+  waits = 212,
+  /** u32, u32: the seq word (its address) and the odd value this reader last gave up on. */
+  stuck_at = 216,
+  stuck_seq = 220,
   /** Bytes of random_get on their way to another memory. */
   chunk = 256,
   CHUNK_SIZE = 512 - 256,

@@ -11,13 +11,13 @@ const readers = 4;
 const checked = await runStress({ readers, readsPerReader: Math.ceil(total / readers) });
 const control = await runStress({ readers, readsPerReader: Math.ceil(total / readers / 10), noSeqlock: true });
 const line = (name: string, r: typeof checked) =>
-  `| ${name} | ${r.readers} | ${r.reads.toLocaleString("en")} | ${r.torn.toLocaleString("en")} | ${r.updates.toLocaleString("en")} | ${(r.ms / 1000).toFixed(1)} s |`;
+  `| ${name} | ${r.readers} | ${r.reads.toLocaleString("en")} | ${r.torn.toLocaleString("en")} | ${r.giveUps.toLocaleString("en")} | ${r.updates.toLocaleString("en")} | ${(r.ms / 1000).toFixed(1)} s |`;
 console.log(`torn-read harness, ${new Date().toISOString()}, ${cpus()[0]?.model}, ${cpus().length} cores, Node ${process.version}\n`);
-console.log("| run | readers | checked reads | torn | writer updates | time |");
-console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+console.log("| run | readers | checked reads | torn | give-ups (writer paused ~1 ms mid-update) | writer updates | time |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
 console.log(line("seqlock (production read path)", checked));
 console.log(line("negative control: no seqlock check", control));
-if (checked.torn !== 0n || checked.fallbacks !== 0n) process.exitCode = 1;
+if (checked.torn !== 0n) process.exitCode = 1;
 if (control.torn === 0n) {
   console.log("negative control saw no torn read: the harness could not have failed");
   process.exitCode = 1;

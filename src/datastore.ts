@@ -18,6 +18,9 @@ export interface View {
   hvclock?: number;
 }
 
+/** The arch page of a store at `base` (the writer's claim, heartbeat and shadow copy live there). */
+export const archPage = (base = STORE_START) => base + vdso_pages.VDSO_ARCH_PAGES_START * PAGE;
+
 /** Wasm pages of a store memory: the store, the readers' slots, the module's data (the asconfig targets say the same). */
 export const MEMORY_PAGES = { initial: 25, maximum: 64 };
 
@@ -40,26 +43,44 @@ export class DataStore {
   private u64?: BigUint64Array;
 
   /**
-   * A store at `base`, zeroed. With `claim`, the caller becomes its one writer:
-   * a store that already has one is refused before anything is written.
+   * A store at `base`. "plain": zeroed, no writer claimed (tests, replay).
+   * "claim": the caller becomes its one writer; a store that already has one
+   * is refused before anything is written. "adopt": the caller takes over the
+   * claim of a store whose writer is gone (`isAdoptable` said so), and its
+   * pages stay as they are.
    */
   constructor(
     readonly memory: WebAssembly.Memory,
     readonly base = STORE_START,
-    claim = false,
+    how: "plain" | "claim" | "adopt" = "plain",
   ) {
     this.time = base + vdso_pages.VDSO_TIME_PAGE_OFFSET * PAGE;
     this.rng = base + vdso_pages.VDSO_RNG_PAGE_OFFSET * PAGE;
-    this.arch = base + vdso_pages.VDSO_ARCH_PAGES_START * PAGE;
+    this.arch = archPage(base);
     this.nextPage = base + vdso_pages.VDSO_NR_PAGES * PAGE;
     if (this.nextPage > STORE_END) throw new RangeError("data store does not fit in the store region");
-    const claimAt = this.arch + vdso_arch_data.writer;
-    if (claim && Atomics.compareExchange(new Int32Array(memory.buffer), claimAt >> 2, 0, 1) !== 0) {
-      throw new Error("wasm-vdso: this memory's data store already has a writer (one kernel per store)");
+    if (memory.buffer.byteLength < MEMORY_PAGES.initial * 65536) {
+      throw new RangeError(`wasm-vdso: memory has ${memory.buffer.byteLength / 65536} wasm pages, a store needs ${MEMORY_PAGES.initial} (use storeMemory())`);
+    }
+    const claimAt = (this.arch + vdso_arch_data.writer) >> 2;
+    const i32 = new Int32Array(memory.buffer);
+    if (how === "adopt") {
+      const old = Atomics.load(i32, claimAt);
+      if (Atomics.compareExchange(i32, claimAt, old, old + 1 || 1) !== old) throw new Error("wasm-vdso: another kernel took this store first");
+      this.nextPage += Atomics.load(i32, (this.arch + vdso_arch_data.ns_pages) >> 2) * PAGE;
+      return;
+    }
+    if (how === "claim" && Atomics.compareExchange(i32, claimAt, 0, 1) !== 0) {
+      throw new Error("wasm-vdso: this memory's data store already has a writer (one kernel per store; a dead or closed one can be adopted: { adopt: true })");
     }
     // Zero every page but the claim word, so a racing second kernel still sees it.
-    new Uint8Array(memory.buffer, base, claimAt - base).fill(0);
-    new Uint8Array(memory.buffer, claimAt + 4, this.nextPage - claimAt - 4).fill(0);
+    new Uint8Array(memory.buffer, base, (claimAt << 2) - base).fill(0);
+    new Uint8Array(memory.buffer, (claimAt << 2) + 4, this.nextPage - (claimAt << 2) - 4).fill(0);
+  }
+
+  /** Whether a writer holds this store's claim. */
+  hasWriter(): boolean {
+    return this.loadU32Atomic(this.arch + vdso_arch_data.writer) !== 0;
   }
 
   /** The view of a task in the root time namespace. */
@@ -72,6 +93,7 @@ export class DataStore {
     if (this.nextPage + PAGE > STORE_END) return NO_PAGE;
     const p = this.nextPage;
     this.nextPage += PAGE;
+    this.storeU32Atomic(this.arch + vdso_arch_data.ns_pages, (this.nextPage - this.base) / PAGE - vdso_pages.VDSO_NR_PAGES);
     new Uint8Array(this.memory.buffer, p, PAGE).fill(0);
     return p;
   }

@@ -15,7 +15,7 @@ export * as layout from "../assembly/layout.ts";
 export { storeMemory, type View } from "./datastore.ts";
 export type { Timespec, TimespecInput } from "./time.ts";
 // Readers: the wasm vDSO.
-export { createReader, Reader, type ReaderOptions, type ReaderSource } from "./reader.ts";
+export { createReader, Reader, type ReaderOptions, type ReaderSource, type ReaderStatus } from "./reader.ts";
 export type { ClockResult } from "./wasm.ts";
 export { wasiClockImports, wasiClockImportsNoJs, type WasiClockImports } from "./wasi.ts";
 // Real kernel pages, replayed.

@@ -3,7 +3,9 @@
  * reader of a Kernel in this thread falls back to that kernel's syscalls for
  * its task; any other reader falls back to what the page itself can answer.
  */
-import { EINVAL, NO_PAGE, reader_slot, vdso_clock, vdso_time_data } from "../assembly/layout.ts";
+import { EINVAL, NO_PAGE, reader_slot, writer_state } from "../assembly/layout.ts";
+import { STALE_AFTER_MS } from "./kernel/adopt.ts";
+import { writerInfo } from "./pageclock.ts";
 import type { View } from "./datastore.ts";
 import { hostClocksource } from "./kernel/clocksource.ts";
 import type { Kernel } from "./kernel/kernel.ts";
@@ -18,11 +20,19 @@ export type ReaderSource = Kernel | { memory: WebAssembly.Memory; view: View };
 export interface ReaderOptions {
   /** Read as a task in this time namespace (a Kernel source only; else pass its view). */
   ns?: TimeNamespace | null;
-  build?: Exclude<Build, "testing">;
+  build?: Extract<Build, "release" | "debug">;
 }
 
 const isKernel = (s: ReaderSource): s is Kernel => typeof (s as Kernel).sysClockGettime === "function";
 const isClockId = (c: number) => Number.isInteger(c) && c >= -(2 ** 31) && c < 2 ** 31;
+
+export interface ReaderStatus {
+  writer: "running" | "stale" | "stuck" | "closed" | "none";
+  degraded: boolean;
+  giveUps: number;
+  waits: number;
+  publications: bigint;
+}
 
 /** The bridge behind each reader, out of reach of callers (no raw exports on public objects). */
 const bridges = new WeakMap<Reader, Vdso>();
@@ -89,6 +99,30 @@ export class Reader {
     return out;
   }
 
+  /**
+   * How this reader's store is doing. `writer`: "running" (a live writer
+   * ticks), "stale" (no tick for a second: reads extrapolate the last update),
+   * "stuck" (the page is mid-update and this reader gave up waiting on it),
+   * "closed", or "none" (nothing published). `degraded`: answers come from the
+   * last consistent state carried forward (stuck or closed). `giveUps` and
+   * `waits`: how often this reader gave up on, or waited for, a writer.
+   */
+  status(): ReaderStatus {
+    const b = bridgeOf(this);
+    const d = b.view;
+    const giveUps = d.getUint32(b.scratch + reader_slot.give_ups, true);
+    const waits = d.getUint32(b.scratch + reader_slot.waits, true);
+    const arch = b.bound?.arch;
+    if (arch === undefined || arch === NO_PAGE) return { writer: "none", degraded: false, giveUps, waits, publications: 0n };
+    const w = writerInfo(b.memory, arch);
+    const stuckAt = d.getUint32(b.scratch + reader_slot.stuck_at, true);
+    const stuck = stuckAt !== 0 && Atomics.load(new Uint32Array(b.memory.buffer), stuckAt >> 2) === d.getUint32(b.scratch + reader_slot.stuck_seq, true);
+    const silentMs = Number(hostClocksource().read() - w.heartbeatNs) / 1e6;
+    const writer =
+      w.state === writer_state.NONE ? "none" : w.state === writer_state.CLOSED ? "closed" : stuck ? "stuck" : silentMs > STALE_AFTER_MS ? "stale" : "running";
+    return { writer, degraded: writer === "stuck" || writer === "closed", giveUps, waits, publications: w.publications };
+  }
+
   /** Releases the reader's slot; later calls throw. (A dropped reader's slot is reclaimed by GC too.) */
   close(): void {
     bridges.get(this)?.close();
@@ -111,28 +145,34 @@ export function kernelSyscalls(k: Kernel, ns: TimeNamespace | null): Syscalls {
  * kernel in another thread.
  */
 export async function createReader(source: ReaderSource, opts: ReaderOptions = {}): Promise<Reader> {
+  if (source === null || typeof source !== "object") throw new TypeError(`wasm-vdso: createReader needs a Kernel or { memory, view }, not ${source === null ? "null" : typeof source}`);
+  if (opts === null || typeof opts !== "object") throw new TypeError("wasm-vdso: createReader options must be an object");
+  if (opts.build !== undefined && opts.build !== "release" && opts.build !== "debug") throw new TypeError(`wasm-vdso: build must be "release" or "debug", not ${String(opts.build)}`);
   let b: Vdso;
   if (isKernel(source)) {
     const ns = opts.ns ?? null;
+    if (ns !== null && (typeof ns !== "object" || typeof ns.view !== "object")) throw new TypeError("wasm-vdso: ns must be a TimeNamespace from createTimeNamespace");
     b = await Vdso.create({ memory: source.memory, counter: source.cs.read.bind(source.cs), syscalls: kernelSyscalls(source, ns), build: opts.build });
-    b.bind(ns ? ns.view : source.rootView());
+    bindOrClose(b, ns ? ns.view : source.rootView());
   } else {
     if (opts.ns) throw new TypeError("wasm-vdso: ns is for a Kernel source; for a store, pass the namespace's view");
     const { memory, view } = source;
     if (!(memory instanceof WebAssembly.Memory)) throw new TypeError("wasm-vdso: source.memory must be a WebAssembly.Memory");
-    const realPage = view.real !== undefined && view.real !== NO_PAGE ? view.real : view.time;
-    let vdso: Vdso | undefined;
-    const mode = (idx: number) =>
-      vdso!.view.getInt32(realPage + vdso_time_data.aux_clock_data + idx * vdso_clock.SIZE + vdso_clock.clock_mode, true);
-    b = vdso = await Vdso.create({ memory, counter: hostClocksource().read, syscalls: new PageSyscalls(mode), build: opts.build });
-    try {
-      b.bind(view);
-    } catch (e) {
-      b.close();
-      throw e;
-    }
+    if (view === null || typeof view !== "object" || !Number.isInteger(view.time)) throw new TypeError("wasm-vdso: source.view must be a View ({ time, real?, rng?, arch? }, integer addresses)");
+    const counter = hostClocksource().read;
+    b = await Vdso.create({ memory, counter, syscalls: new PageSyscalls(memory, view, counter), build: opts.build });
+    bindOrClose(b, view);
   }
   return new Reader(b);
+}
+
+function bindOrClose(b: Vdso, view: View): void {
+  try {
+    b.bind(view);
+  } catch (e) {
+    b.close();
+    throw e;
+  }
 }
 
 export type { ClockResult, Timespec };

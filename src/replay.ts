@@ -9,13 +9,11 @@ import {
   EINVAL,
   NO_PAGE,
   STORE_START,
-  vdso_clock,
   vdso_pages,
-  vdso_time_data,
 } from "../assembly/layout.ts";
 import { SNAPSHOT_FLAG_TIMENS, type Snapshot } from "./snapshot.ts";
 import { PageSyscalls } from "./pagesyscalls.ts";
-import type { View } from "./datastore.ts";
+import { storeMemory, type View } from "./datastore.ts";
 import { type Timespec, tsCompare } from "./time.ts";
 import { Vdso, type Build } from "./wasm.ts";
 
@@ -35,8 +33,9 @@ export class Replay {
 
   static async create(build: Build = "release"): Promise<Replay> {
     let self: Replay | undefined;
-    const sys = new PageSyscalls((idx) => self!.auxMode(idx));
-    const vdso = await Vdso.create({ counter: () => self!.counter, syscalls: sys, build });
+    const memory = storeMemory();
+    const sys = new PageSyscalls(memory, { time: VVAR_AT }, () => self!.counter);
+    const vdso = await Vdso.create({ memory, counter: () => self!.counter, syscalls: sys, build });
     self = new Replay(vdso, sys);
     return self;
   }
@@ -59,18 +58,10 @@ export class Replay {
       hvclock: page(s.vclockValidMask, 1, VCLOCK_AT, s.nVclockPages),
     };
     this.vdso.bind(view);
+    this.sys.view = view;
     this.snapshot = s;
     this.counter = s.tsc;
     return view;
-  }
-
-  /** clock_mode of aux clock idx in the page holding real data. */
-  private auxMode(idx: number): number {
-    const d = this.vdso.view;
-    const s = this.snapshot;
-    const ns = s !== undefined && (s.flags & SNAPSHOT_FLAG_TIMENS) !== 0;
-    const page = ns ? VVAR_AT + PAGE : VVAR_AT;
-    return d.getInt32(page + vdso_time_data.aux_clock_data + idx * vdso_clock.SIZE + vdso_clock.clock_mode, true);
   }
 
   /** One clock, asked of the wasm reader. */

@@ -159,12 +159,16 @@ export class Vdso {
     return this.dv!;
   }
 
+  /** The view bound last (undefined before the first bind). */
+  bound?: View;
+
   /** Binds the instance to a view; throws, leaving the old view, if a page is misaligned or outside the store. */
   bind(v: View): void {
     const p = (a: number | undefined) => (a === undefined ? NO_PAGE : a);
     if (this.exports.bind(v.time, p(v.real), p(v.rng), p(v.arch), p(v.pvclock), p(v.hvclock)) !== 0) {
       throw new RangeError(`wasm-vdso: view ${JSON.stringify(v)} is not inside the page store`);
     }
+    this.bound = v;
   }
 
   clockGettime(clock: number): ClockResult {

@@ -8,9 +8,10 @@ describe("seqlock under real concurrency (shared memory, worker threads)", () =>
     expect(r.reads).toBeGreaterThanOrEqual(1_600_000n);
     expect(r.updates).toBeGreaterThan(1000);
     expect(r.torn).toBe(0n);
-    // A reader that waits ~0.2 s on a writer preempted mid-update takes the syscall
-    // instead: not a torn read, and rare (none seen here), but possible on a loaded machine.
-    expect(r.fallbacks * 1000n).toBeLessThanOrEqual(r.reads);
+    // A writer preempted mid-update for over ~1 ms makes each reader give up once
+    // on that seq; the reads until it moves on take the syscall at once (not torn).
+    // Preemption is rare even with 5 threads on 2 cores.
+    expect(r.giveUps * 10_000n).toBeLessThanOrEqual(r.reads);
   });
 
   it("negative control: the same harness without the seqlock check sees torn reads", async () => {

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { WASI } from "node:wasi";
 import { WASI as ShimWASI } from "@bjorn3/browser_wasi_shim";
 import { describe, expect, it } from "vitest";
-import { CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME } from "../assembly/layout.ts";
+import { CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME, DATA_START, READER_SLOTS, reader_slot, STORE_START, USER_START } from "../assembly/layout.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
 import { bridgeOf, createReader, type Reader } from "../src/reader.ts";
 import { wasiClockImports, wasiClockImportsNoJs } from "../src/wasi.ts";
@@ -135,5 +135,170 @@ describe("WASI provider", () => {
     } finally {
       k.close();
     }
+  });
+
+  describe("copy-path bounds: every range checked before a byte is written", () => {
+    const WASI_FAULT = 21;
+    const WASI_OVERFLOW = 61;
+    const PAGE = 65536;
+    /** A one-page guest memory filled with a pattern, and a snapshot of it. */
+    const guest = () => {
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      new Uint8Array(memory.buffer).forEach((_, i, a) => (a[i] = (i * 7 + 3) & 0xff));
+      const snap = () => Buffer.from(new Uint8Array(memory.buffer)).toString("base64");
+      return { memory, snap };
+    };
+    const setup = async () => {
+      const k = await Kernel.create({ counter: "virtual" });
+      return { k, r: await createReader(k) };
+    };
+
+    it("a len whose i32 is negative (2^31..2^32-1) is overflow (61), as node:wasi answers, and writes nothing", async () => {
+      const { r } = await setup();
+      const { memory, snap } = guest();
+      const p = wasiClockImports(r, () => memory);
+      const before = snap();
+      // As a JS caller passes them, and as wasm hands an i32 to JS (signed).
+      for (const len of [2 ** 31, 2 ** 32 - 1, -(2 ** 31), -1]) {
+        expect(p.random_get(0, len), `len ${len}`).toBe(WASI_OVERFLOW);
+        expect(p.random_get(1024, len), `len ${len}`).toBe(WASI_OVERFLOW);
+      }
+      expect(snap()).toBe(before);
+      // Through a wasm guest: the provider and node:wasi answer the same.
+      const nw = new WASI({ version: "preview1" });
+      let g: Guest | undefined;
+      const ours = new WebAssembly.Instance(guestModule, { wasi_snapshot_preview1: { ...nw.wasiImport, ...wasiClockImports(r, () => g!.memory) } });
+      nw.initialize(ours);
+      g = ours.exports as unknown as Guest;
+      const nw2 = new WASI({ version: "preview1" });
+      const theirs = new WebAssembly.Instance(guestModule, { wasi_snapshot_preview1: nw2.wasiImport });
+      nw2.initialize(theirs);
+      const gn = theirs.exports as unknown as Guest;
+      for (const len of [2 ** 31, 2 ** 32 - 1]) {
+        const b = Buffer.from(new Uint8Array(g.memory.buffer)).toString("base64");
+        expect(g.random(len)).toBe(WASI_OVERFLOW);
+        expect(gn.random(len)).toBe(WASI_OVERFLOW);
+        expect(Buffer.from(new Uint8Array(g.memory.buffer)).toString("base64")).toBe(b);
+      }
+    });
+
+    it("a range straddling the end of the guest's memory is fault (21): nothing written", async () => {
+      const { r } = await setup();
+      const { memory, snap } = guest();
+      const p = wasiClockImports(r, () => memory);
+      const before = snap();
+      for (const [buf, len] of [
+        [PAGE - 100, 200],
+        [PAGE - 1000, 1001], // several chunks: the first ones used to be written before the fault
+        [PAGE, 1],
+        [PAGE + 4096, 16],
+        [2 ** 32 - 16, 32], // u32 sum beyond 2^32: no wrap
+        [-16, 16], // 2^32 - 16 as JS sees it from wasm
+      ]) {
+        expect(p.random_get(buf, len), `${buf}+${len}`).toBe(WASI_FAULT);
+      }
+      for (const out of [PAGE - 4, PAGE - 7, PAGE, -8, -1, 2 ** 32 - 8]) {
+        expect(p.clock_time_get(1, 0n, out), `out ${out}`).toBe(WASI_FAULT);
+        expect(p.clock_res_get(1, out), `out ${out}`).toBe(WASI_FAULT);
+      }
+      // A bad pointer is fault before a bad clock id is inval (as the no-JS path and node:wasi order them).
+      expect(p.clock_time_get(99, 0n, PAGE - 4)).toBe(WASI_FAULT);
+      expect(p.clock_res_get(99, PAGE - 4)).toBe(WASI_FAULT);
+      expect(snap()).toBe(before);
+      // The last bytes are writable; an empty range anywhere is success.
+      expect(p.random_get(PAGE - 600, 600)).toBe(0);
+      expect(p.clock_time_get(1, 0n, PAGE - 8)).toBe(0);
+      expect(p.clock_res_get(1, PAGE - 16)).toBe(0);
+      expect(new DataView(memory.buffer).getBigUint64(PAGE - 16, true)).toBe(1n);
+      const after = snap();
+      expect(p.random_get(PAGE, 0)).toBe(0);
+      expect(p.random_get(PAGE + 5, 0)).toBe(0);
+      expect(snap()).toBe(after);
+      // A grown memory is seen at once.
+      memory.grow(1);
+      expect(p.random_get(PAGE - 100, 200)).toBe(0);
+      expect(p.clock_time_get(1, 0n, 2 * PAGE - 8)).toBe(0);
+      expect(p.clock_time_get(1, 0n, 2 * PAGE - 4)).toBe(WASI_FAULT);
+    });
+
+    it("a guest memory that is the vDSO's own: the store, slots and module data are fault, user memory is fine", async () => {
+      const memory = new WebAssembly.Memory({ initial: 25, maximum: 64, shared: true });
+      const k = await Kernel.create({ counter: "virtual", memory });
+      const r = await createReader(k);
+      try {
+        const b = bridgeOf(r);
+        expect(b.memory).toBe(memory);
+        const p = wasiClockImports(r, () => memory);
+        const low = () => Buffer.from(new Uint8Array(memory.buffer, 0, Math.min(USER_START, memory.buffer.byteLength)));
+        const check = () => {
+          const before = low();
+          const own = b.scratch; // even this reader's own slot: the copy path writes only user memory
+          for (const to of [0, 8, STORE_START, READER_SLOTS, own, own + reader_slot.chunk, DATA_START, USER_START - 8, USER_START - 1]) {
+            expect(p.random_get(to, 16), `random_get @${to}`).toBe(WASI_FAULT);
+            expect(p.clock_time_get(1, 0n, to), `clock_time_get @${to}`).toBe(WASI_FAULT);
+            expect(p.clock_res_get(1, to), `clock_res_get @${to}`).toBe(WASI_FAULT);
+          }
+          expect(p.random_get(own + reader_slot.chunk, 1000)).toBe(WASI_FAULT);
+          expect(low().equals(before)).toBe(true);
+        };
+        check(); // 25 pages: no user memory yet, USER_START itself is past the end
+        expect(p.random_get(USER_START, 16)).toBe(WASI_FAULT);
+        memory.grow(40 - 25);
+        check();
+        // User memory above USER_START is written.
+        expect(p.random_get(USER_START, 1000)).toBe(0);
+        expect(new Uint8Array(memory.buffer, USER_START, 1000).some((x) => x !== 0)).toBe(true);
+        const bt = ns(k.sysClockGettime(CLOCK_MONOTONIC));
+        expect(p.clock_time_get(1, 0n, USER_START + 4096)).toBe(0);
+        expect(new DataView(memory.buffer).getBigUint64(USER_START + 4096, true)).toBe(bt); // virtual: time stands still
+        expect(p.clock_res_get(1, USER_START + 4104)).toBe(0);
+        expect(p.random_get(40 * PAGE - 16, 16)).toBe(0);
+        expect(p.random_get(40 * PAGE - 16, 17)).toBe(WASI_FAULT);
+      } finally {
+        k.close();
+      }
+    });
+
+    it("a guest-memory getter that throws or gives no memory: fault (21), never an exception into the guest", async () => {
+      const { r } = await setup();
+      const getters: Array<[string, () => WebAssembly.Memory]> = [
+        ["undefined", () => undefined as never],
+        ["null", () => null as never],
+        ["{}", () => ({}) as never],
+        ["a duck with a buffer", () => ({ buffer: new ArrayBuffer(PAGE) }) as never],
+        ["a spoofed prototype", () => Object.create(WebAssembly.Memory.prototype)],
+        ["a throwing getter", () => { throw new Error("not bound yet"); }],
+      ];
+      for (const [name, get] of getters) {
+        const p = wasiClockImports(r, get);
+        expect(() => p.random_get(0, 16), name).not.toThrow();
+        expect(p.random_get(0, 16), name).toBe(WASI_FAULT);
+        expect(p.random_get(0, 0), name).toBe(WASI_FAULT);
+        expect(p.clock_time_get(1, 0n, 0), name).toBe(WASI_FAULT);
+        expect(p.clock_res_get(1, 0), name).toBe(WASI_FAULT);
+      }
+      // Bound later (the usual order: imports made before the instance): then it works.
+      let bound: WebAssembly.Memory | undefined;
+      const p = wasiClockImports(r, () => bound!);
+      expect(p.clock_time_get(1, 0n, 0)).toBe(WASI_FAULT);
+      bound = new WebAssembly.Memory({ initial: 1 });
+      expect(p.clock_time_get(1, 0n, 0)).toBe(0);
+      expect(p.random_get(0, 16)).toBe(0);
+    });
+
+    it("the reader's chunk area is zeroed after each random_get: handed-out bytes do not stay", async () => {
+      const { r } = await setup();
+      const b = bridgeOf(r);
+      const { memory } = guest();
+      const p = wasiClockImports(r, () => memory);
+      const chunkArea = () => new Uint8Array(b.memory.buffer, b.scratch + reader_slot.chunk, reader_slot.CHUNK_SIZE);
+      for (const len of [1, 16, reader_slot.CHUNK_SIZE - 1, reader_slot.CHUNK_SIZE, reader_slot.CHUNK_SIZE + 1, 1000, 4096]) {
+        new Uint8Array(memory.buffer, 0, len).fill(0);
+        expect(p.random_get(0, len)).toBe(0);
+        const got = new Uint8Array(memory.buffer, 0, len);
+        if (len >= 16) expect(got.some((x) => x !== 0), `len ${len}`).toBe(true);
+        expect(chunkArea().every((x) => x === 0), `len ${len}`).toBe(true);
+      }
+    });
   });
 });

@@ -94,6 +94,26 @@ export function hostClocksource(): Clocksource {
   return make("performance", 1_000_000_000, () => origin + BigInt(Math.round(performance.now() * 1e6)));
 }
 
+let hostRes: number | undefined;
+
+/**
+ * The smallest step the host's clock really takes, in ns, measured once:
+ * 1 ns for Node's hrtime; browsers coarsen `performance.now()` (5 us in a
+ * cross-origin isolated page, 100 us otherwise in Chromium).
+ */
+export function hostResolutionNs(): number {
+  if (hostRes !== undefined) return hostRes;
+  if (typeof process !== "undefined" && typeof process.hrtime?.bigint === "function") return (hostRes = 1);
+  let min = Infinity;
+  let last = performance.now();
+  for (let i = 0; i < 100_000 && min > 0.001; i++) {
+    const t = performance.now();
+    if (t > last && t - last < min) min = t - last;
+    last = t;
+  }
+  return (hostRes = Number.isFinite(min) ? Math.max(1, Math.round(min * 1e6)) : 1_000_000);
+}
+
 /**
  * A counter that moves only when told to: deterministic time, hours of it in
  * milliseconds. Mode VIRTUAL: readers load it from the arch page, no host call.

@@ -5,9 +5,15 @@
  */
 import {
   CLOCK_AUX, CLOCK_AUX_LAST, CLOCK_REALTIME, EINVAL, ENODEV, ENOSPC, EOPNOTSUPP, ERANGE, MAX_AUX_CLOCKS, NO_PAGE,
+  vdso_arch_data, vdso_clock_mode, writer_state,
 } from "../../assembly/layout.ts";
+import type { PageState } from "../pageclock.ts";
+import { continueFrom, priorState, STALE_AFTER_MS, writerOf } from "./adopt.ts";
 import { DataStore, storeMemory, type View } from "../datastore.ts";
 import { canShare } from "../workers/spawn.ts";
+import { checkOptions, type KernelOptions } from "./options.ts";
+
+export type { CounterMode, KernelOptions } from "./options.ts";
 import { type Clocksource, hostClocksource, SharedCounterClocksource, VirtualClocksource } from "./clocksource.ts";
 import { doAdjtimex, writeTimex } from "./adjtime.ts";
 import { clockGetres, clockGettime, CLOCKS_WITHOUT_ADJ, isClockId } from "./syscalls.ts";
@@ -19,36 +25,7 @@ import {
   int, KTIME_SEC_MAX, normalize, NSEC_PER_SEC, nsToTs, S64_MAX, s64, type Timespec, timespec, type TimespecInput, tsAdd, tsCompare, tsSub,
   tsToNs, tsValidSettod, tsValidStrict,
 } from "../time.ts";
-import { updateVsyscall, updateVsyscallTz, vdsoTimeUpdateAux } from "./vsyscall.ts";
-
-const COUNTER_MODES: readonly string[] = ["host-call", "shared", "virtual"];
-
-/**
- * How readers get the counter: "host-call" (an import per read: exact, a host
- * call's cost), "shared" (a word in the arch page kept by a ticker: one load),
- * "virtual" (a word advanced only by the host). Default: "shared" where shared
- * memory and workers exist (the fastest, with its resolution published), else
- * "host-call".
- */
-export type CounterMode = "host-call" | "shared" | "virtual";
-
-export interface KernelOptions {
-  /** The counter mode (ignored when `clocksource` is given). */
-  counter?: CounterMode;
-  /** Ticker period for "shared" in ns; 0 spins (best resolution, one core busy). Default 50 us. */
-  tickerPeriodNs?: number;
-  /**
-   * Put the data store in this memory (from `storeMemory`, or a KernelWorker's),
-   * or in a new shared one if true (readers in other threads need that). It
-   * must not have a writer already. Default: shared where the counter mode
-   * needs a ticker thread, else a plain memory.
-   */
-  memory?: WebAssembly.Memory | boolean;
-  /** Any clocksource (e.g. a VirtualClocksource to drive). */
-  clocksource?: Clocksource;
-  /** CLOCK_REALTIME at start; default the host's wall clock. */
-  realtime?: TimespecInput;
-}
+import { closePage, publishShadow, updateVsyscall, updateVsyscallTz, vdsoTimeUpdateAux } from "./vsyscall.ts";
 
 /** An aux clock: its own timekeeper on the core's clocksource, and whether it is enabled. */
 export interface AuxClock {
@@ -63,11 +40,14 @@ export class Kernel {
   readonly rng: RngPage;
   tz = { minuteswest: 0, dsttime: 0 };
   private ticker?: ReturnType<typeof setInterval>;
+  private closed = false;
+  private readonly host = hostClocksource();
 
   private constructor(
     readonly cs: Clocksource,
     store: DataStore,
     realtime: Timespec,
+    prior?: { st: PageState; lead: bigint },
   ) {
     this.store = store;
     this.core = new Timekeeper(cs);
@@ -75,30 +55,22 @@ export class Kernel {
     // At boot monotonic starts at 0: wall_to_monotonic = -realtime.
     this.core.wallToMonotonic = normalize(-realtime.sec, -realtime.nsec);
     this.aux = Array.from({ length: MAX_AUX_CLOCKS }, () => ({ tk: new Timekeeper(cs, true), valid: false }));
+    if (prior) {
+      continueFrom(prior.st, this.core, this.aux, prior.lead);
+      this.tz = prior.st.tz;
+      updateVsyscallTz(this.store, this.tz.minuteswest, this.tz.dsttime);
+    }
     this.rng = new RngPage(this.store);
     this.rng.init();
     this.publish();
     for (let i = 0; i < MAX_AUX_CLOCKS; i++) this.publishAux(i);
+    this.store.storeU32Atomic(this.store.arch + vdso_arch_data.state, writer_state.RUNNING);
+    this.heartbeat();
   }
 
   /** A kernel; every option is checked before anything is made (TypeError/RangeError naming it). */
   static async create(opts: KernelOptions = {}): Promise<Kernel> {
-    if (opts === null || typeof opts !== "object") throw new TypeError(`wasm-vdso: options must be an object, not ${opts === null ? "null" : typeof opts}`);
-    if (opts.counter !== undefined && !COUNTER_MODES.includes(opts.counter)) {
-      throw new TypeError(`wasm-vdso: counter must be one of ${COUNTER_MODES.map((m) => JSON.stringify(m)).join(", ")}, not ${typeof opts.counter === "string" ? JSON.stringify(opts.counter) : typeof opts.counter}`);
-    }
-    if (opts.tickerPeriodNs !== undefined) {
-      if (typeof opts.tickerPeriodNs !== "number") throw new TypeError(`wasm-vdso: tickerPeriodNs must be a number, not ${typeof opts.tickerPeriodNs}`);
-      if (!Number.isSafeInteger(opts.tickerPeriodNs) || opts.tickerPeriodNs < 0) {
-        throw new RangeError(`wasm-vdso: tickerPeriodNs must be a non-negative integer, not ${opts.tickerPeriodNs}`);
-      }
-    }
-    if (opts.memory !== undefined && typeof opts.memory !== "boolean" && !(opts.memory instanceof WebAssembly.Memory)) {
-      throw new TypeError("wasm-vdso: memory must be a WebAssembly.Memory or a boolean");
-    }
-    if (opts.clocksource !== undefined && (opts.clocksource === null || typeof opts.clocksource.read !== "function")) {
-      throw new TypeError("wasm-vdso: clocksource must be a Clocksource");
-    }
+    checkOptions(opts);
     const now = Date.now();
     const realtime = opts.realtime === undefined ? { sec: BigInt(Math.floor(now / 1000)), nsec: BigInt(now % 1000) * 1_000_000n } : timespec(opts.realtime, "realtime");
     if (!tsValidSettod(realtime)) throw new RangeError(`wasm-vdso: realtime ${realtime.sec}.${realtime.nsec} is not a valid time to set`);
@@ -109,9 +81,16 @@ export class Kernel {
     // A ticker worker needs the store in shared memory.
     const m = opts.memory ?? (mode === "shared" && !opts.clocksource && canShare());
     const memory = m instanceof WebAssembly.Memory ? m : storeMemory(m);
-    const store = new DataStore(memory, undefined, true);
+    const adopting = opts.adopt === true && writerOf(memory, opts.adoptAfterMs ?? STALE_AFTER_MS) === "gone";
+    const store = new DataStore(memory, undefined, adopting ? "adopt" : "claim");
+    const st = adopting ? priorState(memory, store.time, store.arch) : undefined;
+    if (st && cs instanceof VirtualClocksource && !opts.clocksource) cs.counter = store.loadU64Atomic(store.arch + vdso_arch_data.counter);
     await cs.attach?.(store);
-    return new Kernel(cs, store, realtime);
+    // The old state was carried forward with the host's clock where the counter
+    // is the host's: the new counter (a shared ticker's word lags it) must not
+    // read earlier than readers already saw.
+    const lag = cs.vdsoClockMode === vdso_clock_mode.SHARED_COUNTER ? hostClocksource().read() - cs.read() : 0n;
+    return new Kernel(cs, store, realtime, st ? { st, lead: lag > 0n ? lag : 0n } : undefined);
   }
 
   /** The memory holding the data store: hand it to readers in other threads. */
@@ -119,10 +98,35 @@ export class Kernel {
     return this.store.memory;
   }
 
-  /** Stops the tick timer and the counter's ticker. */
+  /**
+   * Stops ticking and marks the store closed: every clock of the page takes
+   * the fallback from now on (seq left odd, mode TIMENS, as a namespace page
+   * with no real page), so readers carry the last state forward with the
+   * host's clock instead of reading frozen time. The syscalls (`sys*`) keep
+   * answering; the methods that change time throw. A closed store can be
+   * adopted by a new kernel.
+   */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.stopTicking();
+    closePage(this.store);
     this.cs.close?.();
+  }
+
+  /** Whether `close()` was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Throws if the kernel was closed (time is then only read, never changed). */
+  private live(): void {
+    if (this.closed) throw new Error("wasm-vdso: this kernel is closed");
+  }
+
+  /** The writer's heartbeat: its host clock at this tick, so readers can tell it is alive. */
+  private heartbeat(): void {
+    this.store.storeU64Atomic(this.store.arch + vdso_arch_data.heartbeat_ns, this.host.read());
   }
 
   /** The view of a task in the root time namespace (a namespace's is `ns.view`). */
@@ -130,17 +134,21 @@ export class Kernel {
     return this.store.rootView();
   }
 
-  /** `update_vsyscall` for the core timekeeper. */
+  /** `update_vsyscall` for the core timekeeper (and the shadow copy after it). */
   publish(): void {
     updateVsyscall(this.store, this.core);
+    publishShadow(this.store);
   }
 
   private publishAux(idx: number): void {
     vdsoTimeUpdateAux(this.store, idx, this.aux[idx].tk, this.aux[idx].valid);
+    publishShadow(this.store);
   }
 
   /** The periodic tick: accumulate elapsed time into every timekeeper and publish. */
   tick(): void {
+    this.live();
+    this.heartbeat();
     this.cs.onTick?.();
     if (this.core.advance("tick")) this.publish();
     this.aux.forEach((a, i) => {
@@ -150,6 +158,7 @@ export class Kernel {
 
   /** Ticks from a host timer at `hz` (the timekeeper's own HZ stays 250; a late tick just accumulates more). */
   startTicking(hz = 250): void {
+    this.live();
     if (typeof hz !== "number" || !(hz > 0 && hz <= 10_000)) throw new RangeError(`wasm-vdso: hz must be a number in (0, 10000], not ${typeof hz === "number" ? hz : typeof hz}`);
     this.stopTicking();
     this.ticker = setInterval(() => this.tick(), 1000 / hz);
@@ -188,6 +197,7 @@ export class Kernel {
    * other id is -EINVAL (no clock_set), checked before the time is read.
    */
   clockSettime(clock: number, tp: TimespecInput): number {
+    this.live();
     if (!isClockId(clock) || (clock !== CLOCK_REALTIME && !this.auxOf(clock))) return -EINVAL;
     const t = timespec(tp, "tp");
     if (clock === CLOCK_REALTIME) return this.doSettimeofday(t);
@@ -230,6 +240,7 @@ export class Kernel {
    * do_settimeofday64 refuses a time before boot).
    */
   settimeofday(tv: TimespecInput | null | undefined, tz: { minuteswest: number; dsttime: number } | null | undefined): number {
+    this.live();
     const t = tv == null ? null : timespec(tv, "tv");
     let zone: { minuteswest: number; dsttime: number } | null = null;
     if (tz != null) {
@@ -246,6 +257,7 @@ export class Kernel {
     if (zone) {
       this.tz = zone;
       updateVsyscallTz(this.store, zone.minuteswest, zone.dsttime);
+      if (!t) publishShadow(this.store);
     }
     return t ? this.doSettimeofday(t, now) : 0;
   }
@@ -257,6 +269,7 @@ export class Kernel {
    * written into it (bigint for `long` fields), on a refusal it is untouched.
    */
   adjtimex(txc: TimexInput): number {
+    this.live();
     const k = timex(txc);
     const r = doAdjtimex(this.core, k, () => this.publish());
     if (r >= 0) writeTimex(txc, k);
@@ -269,6 +282,7 @@ export class Kernel {
    * clock -ENODEV.
    */
   clockAdjtime(clock: number, txc: TimexInput): number {
+    this.live();
     const k = timex(txc); // copy_from_user comes first in Linux too
     if (!isClockId(clock)) return -EINVAL;
     let r: number;
@@ -291,6 +305,7 @@ export class Kernel {
    * would take REALTIME or BOOTTIME past TIME_SETTOD_SEC_MAX.
    */
   suspend(ns: bigint | number): number {
+    this.live();
     const n = s64(ns, "ns");
     if (n < 0n) return -EINVAL;
     const delta = nsToTs(n);
@@ -310,6 +325,7 @@ export class Kernel {
 
   /** `/sys/kernel/time/aux_clocks/<n>/aux_clock_enable`: -EINVAL for an index that is no aux clock; `enable` a boolean. */
   auxClockEnable(idx: number, enable: boolean): number {
+    this.live();
     if (typeof enable !== "boolean") throw new TypeError(`wasm-vdso: enable must be a boolean, not ${typeof enable}`);
     if (typeof idx !== "number" || !Number.isInteger(idx) || idx < 0 || idx >= MAX_AUX_CLOCKS) return -EINVAL;
     const aux = this.aux[idx];
@@ -326,6 +342,7 @@ export class Kernel {
    * KTIME_SEC_MAX / 2; -ENOSPC when the store has no page left.
    */
   createTimeNamespace(offsets: { monotonic?: TimespecInput; boottime?: TimespecInput } = {}, auxClocks = true): TimeNamespace | number {
+    this.live();
     if (offsets === null || typeof offsets !== "object") throw new TypeError(`wasm-vdso: offsets must be { monotonic?, boottime? }, not ${offsets === null ? "null" : typeof offsets}`);
     if (typeof auxClocks !== "boolean") throw new TypeError(`wasm-vdso: auxClocks must be a boolean, not ${typeof auxClocks}`);
     const zero = { sec: 0n, nsec: 0n };

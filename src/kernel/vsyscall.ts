@@ -4,7 +4,8 @@
  */
 import {
   CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME, CLOCK_REALTIME_COARSE,
-  CLOCK_TAI, CS_HRES_COARSE, CS_RAW, VDSO_BASE_AUX, vdso_clock, vdso_clock_mode, vdso_time_data, vdso_timestamp,
+  CLOCK_TAI, CS_BASES, CS_HRES_COARSE, CS_RAW, MAX_AUX_CLOCKS, VDSO_BASE_AUX, vdso_arch_data, vdso_clock, vdso_clock_mode, vdso_time_data,
+  vdso_timestamp, writer_state,
 } from "../../assembly/layout.ts";
 import type { DataStore } from "../datastore.ts";
 import { writeBegin, writeBeginClock, writeEnd, writeEndClock } from "./seqlock.ts";
@@ -110,4 +111,32 @@ export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper,
     setBase(store, vc, VDSO_BASE_AUX, sec, nsec << tk.mono.shift);
   }
   writeEndClock(store, vc);
+}
+
+/**
+ * Not in Linux (its writer cannot die inside an update): after every complete
+ * publication, a copy of the time page into the arch page under its own seq,
+ * and the publication count. A writer that dies inside the next update leaves
+ * this copy whole: readers carry it forward, a new kernel adopts it.
+ */
+export function publishShadow(store: DataStore): void {
+  const seq = store.arch + vdso_arch_data.shadow_seq;
+  writeBeginClock(store, seq - vdso_clock.seq);
+  store.bytes(store.arch + vdso_arch_data.shadow, vdso_time_data.SIZE).set(store.bytes(store.time, vdso_time_data.SIZE));
+  writeEndClock(store, seq - vdso_clock.seq);
+  store.storeU64Atomic(store.arch + vdso_arch_data.publications, store.loadU64Atomic(store.arch + vdso_arch_data.publications) + 1n);
+}
+
+/**
+ * Not in Linux: a closed store. Every clock of the page is left mid-write with
+ * mode TIMENS, as a namespace page with no real page behind it, so every read
+ * takes the fallback at once (no wait) and carries the shadow copy forward.
+ */
+export function closePage(store: DataStore): void {
+  store.storeU32Atomic(store.arch + vdso_arch_data.state, writer_state.CLOSED);
+  for (let i = 0; i < CS_BASES + MAX_AUX_CLOCKS; i++) {
+    const vc = i < CS_BASES ? clockAt(store.time, i) : auxClockAt(store.time, i - CS_BASES);
+    writeBeginClock(store, vc);
+    store.setI32(vc + vdso_clock.clock_mode, vdso_clock_mode.TIMENS);
+  }
 }

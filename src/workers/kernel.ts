@@ -1,76 +1,184 @@
 /**
  * The kernel in a Worker (Node worker_threads or a browser Worker, one API):
  * it writes the data store in a shared memory, readers in any thread read it
- * (`createReader(kw)`).
+ * (`createReader(kw)`). The host side supervises it: a worker that stops
+ * (an error, an exit, a terminate) rejects every call at once, its store is
+ * marked closed so readers carry time forward instead of reading it frozen,
+ * and with `restart` a new kernel adopts the store and time continues.
  */
 import { type View, storeMemory } from "../datastore.ts";
+import { closeAbandoned } from "../kernel/adopt.ts";
 import type { Kernel, KernelOptions } from "../kernel/kernel.ts";
-import type { KernelCall, WorkerMessage } from "./protocol.ts";
+import { checkOptions } from "../kernel/options.ts";
+import { FILLS_ARGS, type KernelCall, type WorkerMessage } from "./protocol.ts";
 import { canShare, spawn, type SpawnedWorker } from "./spawn.ts";
 
-type Pending = { resolve: (v: { result: unknown; args: unknown[] }) => void; reject: (e: Error) => void };
+type Pending = { resolve: (v: { result: unknown; args?: unknown[] }) => void; reject: (e: Error) => void };
 
 /** The worker entry next to this file: .ts in the source tree, .js once built. */
 const entry = () => new URL(`./kernel-main${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
 
-export type KernelWorkerOptions = Omit<KernelOptions, "memory" | "clocksource"> & {
+export type KernelWorkerOptions = Omit<KernelOptions, "memory" | "clocksource" | "adopt" | "adoptAfterMs"> & {
   /** How often the worker ticks the kernel, per second (default 250). */
   hz?: number;
+  /** When the worker stops unexpectedly, start a new kernel that adopts the store (default false). */
+  restart?: boolean;
+  /** Called when the worker stopped unexpectedly, with why. */
+  onStop?: (reason: Error) => void;
+  /** Called when a restarted kernel publishes (calls work again). */
+  onRestart?: () => void;
 };
+
+/** What a kernel worker is started with (its first message). */
+export interface KernelWorkerStart {
+  memory: WebAssembly.Memory;
+  options: Omit<KernelWorkerOptions, "restart" | "onStop" | "onRestart">;
+  adopt: boolean;
+}
 
 export class KernelWorker {
   private next = 1;
   private pending = new Map<number, Pending>();
+  /** Why calls are refused now (stopped or closed), or undefined while the kernel runs. */
+  private refusal?: Error;
+  private closing?: Promise<void>;
+  private w!: SpawnedWorker;
 
   private constructor(
-    private w: SpawnedWorker,
     readonly memory: WebAssembly.Memory,
     readonly view: View,
+    private readonly opts: KernelWorkerOptions,
   ) {}
 
-  /** Starts a kernel in a worker; options as Kernel.create's, plus the tick rate. */
+  /** Starts a kernel in a worker; options as Kernel.create's (checked here, before any worker starts), plus the tick rate. */
   static async start(options: KernelWorkerOptions = {}): Promise<KernelWorker> {
+    if (options === null || typeof options !== "object") throw new TypeError("wasm-vdso: options must be an object");
+    const { hz, restart, onStop, onRestart, ...kernel } = options;
+    checkOptions(kernel);
+    if (hz !== undefined && !(typeof hz === "number" && hz > 0 && hz <= 10_000)) throw new RangeError(`wasm-vdso: hz must be a number in (0, 10000], not ${String(hz)}`);
+    if (restart !== undefined && typeof restart !== "boolean") throw new TypeError("wasm-vdso: restart must be a boolean");
+    for (const [name, f] of [["onStop", onStop], ["onRestart", onRestart]] as const) {
+      if (f !== undefined && typeof f !== "function") throw new TypeError(`wasm-vdso: ${name} must be a function`);
+    }
     if (!canShare()) throw new Error("wasm-vdso: a kernel worker needs shared memory (in browsers: a cross-origin isolated page)");
     const memory = storeMemory(true);
-    const w = await spawn(entry(), { memory, options });
-    let self: KernelWorker | undefined;
-    const ready = new Promise<View>((resolve, reject) => {
-      w.onError((e) => reject(e instanceof Error ? e : new Error(String(e))));
-      w.onMessage((raw) => {
-        const m = raw as WorkerMessage;
-        if ("ready" in m) return resolve(m.view);
-        const p = self?.pending.get(m.id);
-        if (!p) return;
-        self!.pending.delete(m.id);
-        if ("error" in m) p.reject(m.errorType === "TypeError" ? new TypeError(m.error) : m.errorType === "RangeError" ? new RangeError(m.error) : new Error(m.error));
-        else p.resolve({ result: m.result, args: m.args });
-      });
-    });
-    self = new KernelWorker(w, memory, await ready);
-    return self;
+    const { w, view } = await KernelWorker.launch(memory, { ...kernel, hz }, false);
+    const kw = new KernelWorker(memory, view, options);
+    kw.attach(w);
+    return kw;
   }
 
-  /** Calls a Kernel method in the worker; objects passed (a timex) come back filled in. */
-  async call<M extends KernelCall>(method: M, ...args: Parameters<Kernel[M]>): Promise<ReturnType<Kernel[M]>> {
-    const { result, args: back } = await this.send(method, args);
-    back.forEach((b, i) => {
-      const a: unknown = args[i];
-      if (b && typeof b === "object" && a && typeof a === "object") Object.assign(a, b);
+  /** Spawns a kernel worker on `memory` and waits for its first publication. */
+  private static async launch(memory: WebAssembly.Memory, options: KernelWorkerStart["options"], adopt: boolean): Promise<{ w: SpawnedWorker; view: View }> {
+    const w = await spawn(entry(), { memory, options, adopt } satisfies KernelWorkerStart);
+    const view = await new Promise<View>((resolve, reject) => {
+      w.onError(reject);
+      w.onExit((code) => reject(new Error(`wasm-vdso: the kernel worker exited (code ${code}) before it started`)));
+      w.onMessage((m) => {
+        if ((m as { ready?: boolean }).ready) resolve((m as { view: View }).view);
+      });
+    }).catch(async (e: Error) => {
+      await w.terminate();
+      throw e;
     });
+    return { w, view };
+  }
+
+  private attach(w: SpawnedWorker): void {
+    this.w = w;
+    w.onMessage((raw) => {
+      const m = raw as WorkerMessage;
+      if ("ready" in m) return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if ("error" in m) p.reject(m.errorType === "TypeError" ? new TypeError(m.error) : m.errorType === "RangeError" ? new RangeError(m.error) : new Error(m.error));
+      else p.resolve({ result: m.result, args: m.args });
+    });
+    w.onError((e) => this.stopped(w, new Error(`wasm-vdso: the kernel worker stopped: ${e.message}`)));
+    w.onExit((code) => this.stopped(w, new Error(`wasm-vdso: the kernel worker stopped (exit code ${code})`)));
+  }
+
+  /** The worker `w` is gone: refuse calls, let readers carry time forward, restart if asked. */
+  private stopped(w: SpawnedWorker, why: Error): void {
+    if (w !== this.w || this.refusal) return;
+    this.refusal = why;
+    this.rejectAll(why);
+    void (async () => {
+      await w.terminate(); // a browser worker outlives an error event: make sure it writes no more
+      closeAbandoned(this.memory);
+      if (this.closing) return;
+      this.opts.onStop?.(why);
+      if (this.opts.restart) await this.restart();
+    })();
+  }
+
+  private async restart(): Promise<void> {
+    const { hz, restart: _r, onStop: _s, onRestart: _o, ...kernel } = this.opts;
+    try {
+      const { w } = await KernelWorker.launch(this.memory, { ...kernel, hz }, true);
+      if (this.closing) {
+        await w.terminate();
+        return;
+      }
+      this.attach(w);
+      this.refusal = undefined;
+      this.opts.onRestart?.();
+    } catch (e) {
+      this.refusal = new Error(`wasm-vdso: the kernel worker stopped and could not be restarted: ${(e as Error).message}`);
+    }
+  }
+
+  private rejectAll(why: Error): void {
+    for (const p of this.pending.values()) p.reject(why);
+    this.pending.clear();
+  }
+
+  /** Whether the kernel runs (false once it stopped, while it restarts, and after close). */
+  get running(): boolean {
+    return !this.refusal;
+  }
+
+  /** Calls a Kernel method in the worker; a timex passed to adjtimex/clockAdjtime comes back filled in. */
+  async call<M extends KernelCall>(method: M, ...args: Parameters<Kernel[M]>): Promise<ReturnType<Kernel[M]>> {
+    const { result, args: back } = await this.send({ method, args });
+    if (back && FILLS_ARGS.includes(method)) {
+      back.forEach((b, i) => {
+        const a: unknown = args[i];
+        if (b && typeof b === "object" && a && typeof a === "object") Object.assign(a, b);
+      });
+    }
     return result as ReturnType<Kernel[M]>;
   }
 
-  private send(method: string, args: unknown[]): Promise<{ result: unknown; args: unknown[] }> {
+  private send(msg: { method: KernelCall; args: unknown[] } | { close: true }): Promise<{ result: unknown; args?: unknown[] }> {
+    if (this.refusal) return Promise.reject(this.refusal);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.w.postMessage({ id, method, args });
+      try {
+        this.w.postMessage({ id, ...msg });
+      } catch (e) {
+        this.pending.delete(id);
+        reject(e);
+      }
     });
   }
 
-  /** Stops the kernel's ticking and the worker. */
-  async close(): Promise<void> {
-    await this.send("close", []);
-    await this.w.terminate();
+  /**
+   * Closes the kernel (its store is marked closed: readers carry time
+   * forward) and ends the worker. Resolves even if the worker already
+   * stopped; later calls reject at once. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.send({ close: true }).catch(() => {});
+      const why = new Error("wasm-vdso: the kernel worker is closed");
+      this.refusal = why;
+      this.rejectAll(why);
+      await this.w.terminate();
+      closeAbandoned(this.memory); // no-op when the kernel closed its store itself
+    })();
+    return this.closing;
   }
 }

@@ -8,15 +8,14 @@ export const KERNEL_CALLS = [
 
 export type KernelCall = (typeof KERNEL_CALLS)[number];
 
-/** host -> worker */
-export interface CallMessage {
-  id: number;
-  method: KernelCall | "close";
-  args: unknown[];
-}
+/** Calls whose object argument (a timex) the kernel fills in: it travels back to the caller. */
+export const FILLS_ARGS: readonly KernelCall[] = ["adjtimex", "clockAdjtime"];
 
-/** worker -> host: ready once, then one answer per call (objects passed come back filled in, as a timex is). */
+/** host -> worker: a kernel call, or close (not a call: only `KernelWorker.close()` sends it). */
+export type CallMessage = { id: number; method: KernelCall; args: unknown[] } | { id: number; close: true };
+
+/** worker -> host: ready once, then one answer per call. */
 export type WorkerMessage =
   | { ready: true; view: import("../datastore.ts").View }
-  | { id: number; result: unknown; args: unknown[] }
+  | { id: number; result: unknown; args?: unknown[] }
   | { id: number; error: string; errorType?: string };

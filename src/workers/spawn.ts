@@ -2,7 +2,10 @@
 export interface SpawnedWorker {
   postMessage(msg: unknown): void;
   onMessage(cb: (msg: unknown) => void): void;
-  onError(cb: (err: unknown) => void): void;
+  /** An error the worker could not handle: it is gone (a readable message, not an Event). */
+  onError(cb: (err: Error) => void): void;
+  /** The worker ended (Node; a browser reports only errors). */
+  onExit(cb: (code: number) => void): void;
   terminate(): Promise<unknown> | void;
 }
 
@@ -19,15 +22,17 @@ export function canShare(): boolean {
 export async function spawn(url: URL, data: unknown): Promise<SpawnedWorker> {
   if (isNode) {
     const { Worker: NodeWorker } = await import("node:worker_threads");
-    // From the source tree (tests, bench) the entry is TypeScript: load it through tsx, a dev dependency.
+    // From the source tree (tests, bench) the entry is TypeScript: load it through
+    // tsx, a dev dependency, resolved from here rather than from the process's cwd.
     const w = url.pathname.endsWith(".ts")
-      ? new NodeWorker(`import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: data })
+      ? new NodeWorker(`import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: data })
       : new NodeWorker(url, { workerData: data });
     w.unref();
     return {
       postMessage: (m) => w.postMessage(m),
       onMessage: (cb) => w.on("message", cb),
-      onError: (cb) => w.on("error", cb),
+      onError: (cb) => w.on("error", (e) => cb(e instanceof Error ? e : new Error(String(e)))),
+      onExit: (cb) => w.on("exit", cb),
       terminate: () => w.terminate(),
     };
   }
@@ -36,7 +41,8 @@ export async function spawn(url: URL, data: unknown): Promise<SpawnedWorker> {
   return {
     postMessage: (m) => w.postMessage(m),
     onMessage: (cb) => w.addEventListener("message", (e) => cb(e.data)),
-    onError: (cb) => w.addEventListener("error", cb),
+    onError: (cb) => w.addEventListener("error", (e) => cb(new Error(e instanceof ErrorEvent && e.message ? e.message : `worker ${url.pathname} failed to load or run (${e.type})`))),
+    onExit: () => {},
     terminate: () => w.terminate(),
   };
 }

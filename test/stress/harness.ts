@@ -15,6 +15,8 @@ export interface StressResult {
   reads: bigint;
   torn: bigint;
   fallbacks: bigint;
+  /** Times a reader gave up waiting on one odd seq (the writer paused mid-update for ~1 ms). */
+  giveUps: bigint;
   updates: number;
   ms: number;
 }
@@ -46,8 +48,8 @@ export async function runStress(opts: { readers?: number; readsPerReader: number
   let v = 1n;
   update(v);
 
-  const status = new SharedArrayBuffer(readers * 3 * 8 + 8);
-  const counts = new BigInt64Array(status, 0, readers * 3);
+  const status = new SharedArrayBuffer(readers * 4 * 8 + 8);
+  const counts = new BigInt64Array(status, 0, readers * 4);
   const stop = new Int32Array(status, status.byteLength - 4, 1);
   const exits: Promise<unknown>[] = [];
   for (let idx = 0; idx < readers; idx++) {
@@ -59,7 +61,7 @@ export async function runStress(opts: { readers?: number; readsPerReader: number
   Promise.all(exits).then(() => (finished = true), () => (finished = true));
 
   const t0 = performance.now();
-  const sum = (k: number) => counts.filter((_, i) => i % 3 === k).reduce((a, b) => a + b, 0n);
+  const sum = (k: number) => counts.filter((_, i) => i % 4 === k).reduce((a, b) => a + b, 0n);
   // The writer runs flat out; every 4096 updates it yields once so worker exits are noticed.
   while (!finished) {
     for (let i = 0; i < 4096; i++) update(++v);
@@ -68,5 +70,5 @@ export async function runStress(opts: { readers?: number; readsPerReader: number
     await new Promise((r) => setImmediate(r));
   }
   await Promise.all(exits);
-  return { readers, reads: sum(0), torn: sum(1), fallbacks: sum(2), updates: Number(v), ms: performance.now() - t0 };
+  return { readers, reads: sum(0), torn: sum(1), fallbacks: sum(2), giveUps: sum(3), updates: Number(v), ms: performance.now() - t0 };
 }
