@@ -9,7 +9,7 @@ import {
   CHACHA_BLOCK_SIZE, EFAULT, GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM, MAX_RW_COUNT, NO_PAGE, VGETRANDOM_MMAP_FLAGS,
   VGETRANDOM_MMAP_PROT, vdso_pages, vdso_rng_data, vgetrandom_opaque_params as params, vgetrandom_state as vs,
 } from "./layout";
-import { user_ok, vd_rng } from "./view";
+import { state_ok, user_ok, vd_rng } from "./view";
 
 /** The getrandom syscall: the host's secure source. Returns bytes written or a negated errno. */
 @external("vdso", "sys_getrandom")
@@ -40,7 +40,7 @@ export function vgetrandom(buf: usize, len: usize, flags: u32, state: usize, opa
   }
   // A state may not straddle a page.
   if ((state & <usize>(vdso_pages.PAGE_SIZE - 1)) + <usize>vs.SIZE > <usize>vdso_pages.PAGE_SIZE) return -EFAULT;
-  if (!user_ok(state, vs.SIZE) || (len != 0 && !user_ok(buf, len))) return -EFAULT;
+  if (!state_ok(state, vs.SIZE) || (len != 0 && !user_ok(buf, len))) return -EFAULT;
   const rng = vd_rng;
   if (
     flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) ||

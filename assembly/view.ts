@@ -6,7 +6,7 @@
  */
 import {
   CS_BASES, DATA_START, MAX_AUX_CLOCKS, NO_PAGE, READER_SLOT_SIZE, READER_SLOTS, STORE_END, STORE_START, USER_START, vdso_clock,
-  vdso_clock_mode, vdso_pages, vdso_time_data,
+  reader_slot, vdso_clock_mode, vdso_pages, vdso_time_data,
 } from "./layout";
 
 /**
@@ -43,8 +43,16 @@ function page_ok(p: usize): bool {
   return p + vdso_pages.PAGE_SIZE <= (<usize>memory.size() << 16);
 }
 
-/** Binds the reader to a view; returns 0, or -1 leaving the old view if a page is bad. */
+/**
+ * Binds the reader to a view; returns 0, or -1 leaving the old view if a page
+ * is bad. `time` = 0 unbinds (a closed reader): every call takes the syscall.
+ */
 export function bind(time: usize, real: usize, rng: usize, arch: usize, pvclock: usize, hvclock: usize): i32 {
+  if (time == 0) {
+    vd_time = UNBOUND;
+    vd_real = vd_rng = vd_arch = vd_pvclock = vd_hvclock = <usize>NO_PAGE;
+    return 0;
+  }
   if (time == <usize>NO_PAGE) return -1;
   if (!page_ok(time) || !page_ok(real) || !page_ok(rng) || !page_ok(arch) || !page_ok(pvclock) || !page_ok(hvclock))
     return -1;
@@ -87,11 +95,23 @@ export function user_ok(p: usize, size: usize): bool {
   return in_own_slot(p, size);
 }
 
-/** `[p, p + size)` inside `[slot, slot + READER_SLOT_SIZE)`, written so that nothing can wrap. */
+/** A getrandom state `size` bytes long: in user memory, or exactly this slot's own state. */
+export function state_ok(p: usize, size: usize): bool {
+  if (p >= <usize>USER_START) return user_ok(p, size);
+  return slot != 0 && p == slot + <usize>reader_slot.getrandom_state;
+}
+
+/**
+ * `[p, p + size)` inside this slot's result area or its chunk area (never its
+ * getrandom state or counters), written so that nothing can wrap.
+ */
 @inline
 function in_own_slot(p: usize, size: usize): bool {
   const s = slot;
-  return s != 0 && p >= s && size <= <usize>READER_SLOT_SIZE && p - s <= <usize>READER_SLOT_SIZE - size;
+  if (s == 0 || p < s || size > <usize>READER_SLOT_SIZE) return false;
+  const off = p - s;
+  if (size <= <usize>reader_slot.getrandom_state && off <= <usize>reader_slot.getrandom_state - size) return true;
+  return off >= <usize>reader_slot.chunk && size <= <usize>reader_slot.CHUNK_SIZE && off <= <usize>READER_SLOT_SIZE - size;
 }
 
 /**
@@ -99,17 +119,22 @@ function in_own_slot(p: usize, size: usize): bool {
  * slot-aligned address in `[READER_SLOTS + READER_SLOT_SIZE, DATA_START)`
  * (slot 0 is the host's allocation table). The region lies inside the
  * module's initial memory, which an imported memory cannot be smaller than.
- * `p` = 0 unsets the slot (a closed reader): the exports then have no
- * memory below USER_START to write, and those that need a slot give -EFAULT.
+ * `p` = 0 unsets the slot for good (a closed reader): the exports then have
+ * no memory below USER_START to write, and those that need a slot give
+ * -EFAULT. A slot is set once: an instance cannot be moved onto another's.
  */
+let slot_used = false;
 export function set_slot(p: usize): i32 {
   if (p == 0) {
     slot = 0;
+    slot_used = true;
     return 0;
   }
+  if (slot_used) return -1;
   const first = <usize>READER_SLOTS + <usize>READER_SLOT_SIZE;
   if (p < first || p > <usize>DATA_START - <usize>READER_SLOT_SIZE) return -1;
   if ((p - <usize>READER_SLOTS) & (<usize>READER_SLOT_SIZE - 1)) return -1;
   slot = p;
+  slot_used = true;
   return 0;
 }

@@ -5,6 +5,7 @@
  */
 import { EINVAL, NO_PAGE, reader_slot, writer_state } from "../assembly/layout.ts";
 import { STALE_AFTER_MS } from "./kernel/adopt.ts";
+import { isClockId } from "./kernel/syscalls.ts";
 import { writerInfo } from "./pageclock.ts";
 import type { View } from "./datastore.ts";
 import { hostClocksource } from "./kernel/clocksource.ts";
@@ -24,7 +25,6 @@ export interface ReaderOptions {
 }
 
 const isKernel = (s: ReaderSource): s is Kernel => typeof (s as Kernel).sysClockGettime === "function";
-const isClockId = (c: number) => Number.isInteger(c) && c >= -(2 ** 31) && c < 2 ** 31;
 
 export interface ReaderStatus {
   writer: "running" | "stale" | "stuck" | "closed" | "none";
@@ -123,7 +123,11 @@ export class Reader {
     return { writer, degraded: writer === "stuck" || writer === "closed", giveUps, waits, publications: w.publications };
   }
 
-  /** Releases the reader's slot; later calls throw. (A dropped reader's slot is reclaimed by GC too.) */
+  /**
+   * Releases the reader's slot; later method calls throw, and `now`/`nowNs`
+   * (the exports themselves) answer -EFAULT. A dropped reader's slot is
+   * reclaimed by GC too.
+   */
   close(): void {
     bridges.get(this)?.close();
     bridges.delete(this);

@@ -29,7 +29,10 @@ export type ClockAnswer = { id: number; sec: bigint; nsec: bigint } | { id: numb
 export class Replay {
   private snapshot?: Snapshot;
   counter = 0n;
-  private constructor(readonly vdso: Vdso, readonly sys: PageSyscalls) {}
+  readonly #vdso: Vdso;
+  private constructor(vdso: Vdso, readonly sys: PageSyscalls) {
+    this.#vdso = vdso;
+  }
 
   static async create(build: Build = "release"): Promise<Replay> {
     let self: Replay | undefined;
@@ -42,10 +45,10 @@ export class Replay {
 
   /** Loads a snapshot's pages and binds the reader the way the kernel mapped them. */
   load(s: Snapshot): View {
-    const store = new Uint8Array(this.vdso.memory.buffer, VVAR_AT, (vdso_pages.VDSO_NR_PAGES + vdso_pages.VDSO_NR_VCLOCK_PAGES) * PAGE);
+    const store = new Uint8Array(this.#vdso.memory.buffer, VVAR_AT, (vdso_pages.VDSO_NR_PAGES + vdso_pages.VDSO_NR_VCLOCK_PAGES) * PAGE);
     store.fill(0);
-    new Uint8Array(this.vdso.memory.buffer).set(s.vvarPages, VVAR_AT);
-    new Uint8Array(this.vdso.memory.buffer).set(s.vclockPages, VCLOCK_AT);
+    new Uint8Array(this.#vdso.memory.buffer).set(s.vvarPages, VVAR_AT);
+    new Uint8Array(this.#vdso.memory.buffer).set(s.vclockPages, VCLOCK_AT);
     // Unreadable pages were SIGBUS in the task: the view leaves them out.
     const page = (mask: number, i: number, base: number, n: number) =>
       i < n && mask & (1 << i) ? base + i * PAGE : NO_PAGE;
@@ -57,17 +60,28 @@ export class Replay {
       pvclock: page(s.vclockValidMask, 0, VCLOCK_AT, s.nVclockPages),
       hvclock: page(s.vclockValidMask, 1, VCLOCK_AT, s.nVclockPages),
     };
-    this.vdso.bind(view);
+    this.#vdso.bind(view);
     this.sys.view = view;
     this.snapshot = s;
     this.counter = s.tsc;
     return view;
   }
 
+  /** clock_getres, gettimeofday and time() of the wasm reader on the loaded snapshot. */
+  clockGetres(id: number) {
+    return this.#vdso.clockGetres(id);
+  }
+  gettimeofday() {
+    return this.#vdso.gettimeofday();
+  }
+  time(): bigint {
+    return this.#vdso.time();
+  }
+
   /** One clock, asked of the wasm reader. */
   clock(id: number): ClockAnswer {
     const before = this.sys.fallbacks.length;
-    const r = this.vdso.clockGettime(id);
+    const r = this.#vdso.clockGettime(id);
     if (this.sys.fallbacks.length !== before || r.ret !== 0) return { id, fallback: true, ret: r.ret };
     const ts = r.ts as Timespec;
     return { id, sec: ts.sec, nsec: ts.nsec };

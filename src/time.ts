@@ -4,7 +4,10 @@
  * checks that turn a caller's value into one (C `long` fields take a bigint or
  * a safe-integer number, converted exactly; anything else names the field).
  */
-export const NSEC_PER_SEC = 1_000_000_000n;
+import { NSEC_PER_SEC as NSEC_PER_SEC_N, NSEC_PER_USEC as NSEC_PER_USEC_N } from "../assembly/layout.ts";
+
+export const NSEC_PER_SEC = BigInt(NSEC_PER_SEC_N);
+export const NSEC_PER_USEC = BigInt(NSEC_PER_USEC_N);
 export const U64_MAX = (1n << 64n) - 1n;
 export const S64_MAX = (1n << 63n) - 1n;
 export const S64_MIN = -(1n << 63n);

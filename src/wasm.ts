@@ -100,7 +100,6 @@ export class Vdso {
   syscalls: Syscalls;
   /** Host random calls made (key fetches and fallbacks): a vDSO getrandom makes one per generation. */
   hostRandomCalls = 0;
-  hostRandomBytes = 0;
 
   private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, counter: () => bigint, syscalls: Syscalls) {
     this.exports = instance.exports as unknown as Exports;
@@ -165,7 +164,7 @@ export class Vdso {
   /** Binds the instance to a view; throws, leaving the old view, if a page is misaligned or outside the store. */
   bind(v: View): void {
     const p = (a: number | undefined) => (a === undefined ? NO_PAGE : a);
-    if (this.exports.bind(v.time, p(v.real), p(v.rng), p(v.arch), p(v.pvclock), p(v.hvclock)) !== 0) {
+    if (v.time === 0 || this.exports.bind(v.time, p(v.real), p(v.rng), p(v.arch), p(v.pvclock), p(v.hvclock)) !== 0) {
       throw new RangeError(`wasm-vdso: view ${JSON.stringify(v)} is not inside the page store`);
     }
     this.bound = v;
@@ -205,6 +204,8 @@ export class Vdso {
     this.closed = true;
     slotsOfDropped.unregister(this);
     this.exports.set_slot(0); // no slot: a stray call finds nowhere to write
+    // Unbound: a later call (`now` is the export itself) reads no page and, with no slot, gets -EFAULT.
+    this.exports.bind(0, NO_PAGE, NO_PAGE, NO_PAGE, NO_PAGE, NO_PAGE);
     releaseSlot(this.memory, this.slotIdx);
   }
 
@@ -240,7 +241,6 @@ export class Vdso {
    */
   private sysGetrandom(buf: number, len: number): bigint {
     this.hostRandomCalls++;
-    this.hostRandomBytes += len;
     const tmp = new Uint8Array(Math.min(len, 65536));
     for (let off = 0; off < len; off += tmp.length) {
       const n = Math.min(tmp.length, len - off);

@@ -23,5 +23,13 @@ describe("public API", () => {
     expect(JSON.stringify(Object.getOwnPropertyNames(Object.getPrototypeOf(r)))).not.toMatch(/exports|memory|bind/);
     r.close();
     expect(() => r.clockGettime(api.layout.CLOCK_MONOTONIC)).toThrow(TypeError);
+    expect(r.now(api.layout.CLOCK_MONOTONIC)).toBe(-api.layout.EFAULT);
+    expect(r.nowNs(api.layout.CLOCK_MONOTONIC)).toBe(BigInt(-api.layout.EFAULT));
+  });
+
+  it("no public object carries the module's exports (Replay holds its reader privately)", async () => {
+    const replay = await api.Replay.create();
+    const reach = (o: object) => JSON.stringify(Object.keys(o)) + Object.values(o).map((v) => (v && typeof v === "object" ? Object.keys(v).join() : "")).join();
+    expect(reach(replay)).not.toMatch(/exports|vdso/);
   });
 });

@@ -2,6 +2,7 @@
 // data lies, and a size budget.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { MEMORY_PAGES } from "../src/datastore.ts";
 import { DATA_START, USER_START } from "../assembly/layout.ts";
 
 const read = (name: string) => readFileSync(new URL(`../build/${name}.wasm`, import.meta.url));
@@ -78,6 +79,11 @@ describe("release module", () => {
     expect(cfg.options.memoryBase).toBe(DATA_START);
     const testing = JSON.parse(readFileSync(new URL("../asconfig.testing.json", import.meta.url), "utf8"));
     expect(testing.options.memoryBase).toBe(DATA_START);
+    // The memory the host makes (storeMemory) is the one every build declares.
+    for (const c of [cfg, testing]) {
+      expect(c.options.initialMemory).toBe(MEMORY_PAGES.initial);
+      expect(c.options.maximumMemory).toBe(MEMORY_PAGES.maximum);
+    }
   });
 
   // Two inlined copies of the read path (as the kernel's __always_inline, several ns

@@ -15,6 +15,8 @@ import {
   ENODEV,
   LOW_RES_NSEC,
   NO_PAGE,
+  READER_SLOT_SIZE,
+  reader_slot,
   PVCLOCK_TSC_STABLE_BIT,
   STORE_END,
   STORE_START,
@@ -337,6 +339,24 @@ describe("the reader never leaves its view", () => {
     expect(vdso.exports.clock_gettime(CLOCK_MONOTONIC, 0)).toBe(-EFAULT);
     expect(new Uint8Array(vdso.memory.buffer, STORE_START, 2 * PAGE)).toEqual(before);
     expect(sys.calls).toEqual([]);
+  });
+
+  it("inside its own slot only the result and chunk areas take results (not its getrandom state or counters)", () => {
+    const s = vdso.scratch;
+    const slotBefore = new Uint8Array(vdso.memory.buffer, s, READER_SLOT_SIZE).slice();
+    for (const p of [s + reader_slot.getrandom_state, s + reader_slot.give_ups, s + reader_slot.getrandom_state - 8, s + reader_slot.chunk - 8, s + READER_SLOT_SIZE - 8, s + READER_SLOT_SIZE]) {
+      expect(vdso.exports.clock_gettime(CLOCK_MONOTONIC, p), `slot + ${p - s}`).toBe(-EFAULT);
+    }
+    expect(new Uint8Array(vdso.memory.buffer, s, READER_SLOT_SIZE)).toEqual(slotBefore);
+    expect(vdso.exports.clock_gettime(CLOCK_MONOTONIC, s + reader_slot.result)).toBe(0);
+    expect(vdso.exports.clock_gettime(CLOCK_MONOTONIC, s + reader_slot.chunk)).toBe(0);
+  });
+
+  it("a slot is set once: an instance cannot be moved onto another reader's slot", async () => {
+    const v = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls() });
+    expect(v.exports.set_slot(v.scratch + READER_SLOT_SIZE)).toBe(-1);
+    expect(v.exports.set_slot(0)).toBe(0);
+    expect(v.exports.set_slot(v.scratch)).toBe(-1); // 0 is final
   });
 });
 

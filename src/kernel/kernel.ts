@@ -85,7 +85,12 @@ export class Kernel {
     const store = new DataStore(memory, undefined, adopting ? "adopt" : "claim");
     const st = adopting ? priorState(memory, store.time, store.arch) : undefined;
     if (st && cs instanceof VirtualClocksource && !opts.clocksource) cs.counter = store.loadU64Atomic(store.arch + vdso_arch_data.counter);
-    await cs.attach?.(store);
+    try {
+      await cs.attach?.(store);
+    } catch (e) {
+      if (!adopting) store.storeU32Atomic(store.arch + vdso_arch_data.writer, 0); // nothing was published: give the claim back
+      throw e;
+    }
     // The old state was carried forward with the host's clock where the counter
     // is the host's: the new counter (a shared ticker's word lags it) must not
     // read earlier than readers already saw.
@@ -159,7 +164,8 @@ export class Kernel {
   /** Ticks from a host timer at `hz` (the timekeeper's own HZ stays 250; a late tick just accumulates more). */
   startTicking(hz = 250): void {
     this.live();
-    if (typeof hz !== "number" || !(hz > 0 && hz <= 10_000)) throw new RangeError(`wasm-vdso: hz must be a number in (0, 10000], not ${typeof hz === "number" ? hz : typeof hz}`);
+    if (typeof hz !== "number") throw new TypeError(`wasm-vdso: hz must be a number, not ${typeof hz}`);
+    if (!(hz > 0 && hz <= 10_000)) throw new RangeError(`wasm-vdso: hz must be in (0, 10000], not ${hz}`);
     this.stopTicking();
     this.ticker = setInterval(() => this.tick(), 1000 / hz);
   }

@@ -5,12 +5,13 @@
  * keep their xtime equal to their own monotonic time, plus `offsAux`).
  * Publication into the vDSO page is vsyscall.ts's job.
  */
+import { HZ } from "../../assembly/layout.ts";
 import type { Clocksource } from "./clocksource.ts";
 import { Ntp, NTP_SCALE_SHIFT } from "./ntp.ts";
 import { carryShifted, normalize, NSEC_PER_SEC, nsToTs, type Timespec, tsAdd } from "../time.ts";
 
 /** CONFIG_HZ: the tick length NTP steers, and the coarse clocks' resolution in the vDSO. */
-export const KERNEL_HZ = 250n;
+export const KERNEL_HZ = BigInt(HZ);
 const NTP_INTERVAL_LENGTH = NSEC_PER_SEC / KERNEL_HZ;
 
 /** `struct tk_read_base`: what a reader needs to turn a counter into time. */
