@@ -1,5 +1,7 @@
-// The README's examples, run as written: every block marked `readme-test: run`
-// is written out with "wasm-vdso" pointing at this tree's public API and imported.
+// The README's examples as written: every TypeScript block type-checks with
+// --strict against this tree's public API ("wasm-vdso" mapped to src/index.ts),
+// and every block marked `readme-test: run` runs.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,6 +9,7 @@ import { createReader, Kernel, layout, ntp, VirtualClocksource } from "../src/in
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const blocks = [...readme.matchAll(/<!-- readme-test: run -->\n```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const allTs = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
 const dir = fileURLToPath(new URL("./.readme/", import.meta.url));
 const api = fileURLToPath(new URL("../src/index.ts", import.meta.url));
 
@@ -16,6 +19,24 @@ describe("README examples", () => {
   it("has the quick start, the kernel side and the threads examples marked to run", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(3);
   });
+
+  it(`every TypeScript block (${allTs.length}) type-checks with --strict`, () => {
+    mkdirSync(`${dir}types`, { recursive: true });
+    allTs.forEach((code, i) => writeFileSync(`${dir}types/block${i}.ts`, code + "\nexport {};\n"));
+    writeFileSync(`${dir}types/tsconfig.json`, JSON.stringify({
+      extends: "../../../tsconfig.json",
+      compilerOptions: { strict: true, noUnusedLocals: false, noEmit: true, paths: { "wasm-vdso": [api] } },
+      include: ["*.ts"],
+    }));
+    const tsc = fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url));
+    let out = "";
+    try {
+      execFileSync(process.execPath, [tsc, "-p", `${dir}types/tsconfig.json`], { encoding: "utf8" });
+    } catch (e) {
+      out = String((e as { stdout?: string }).stdout ?? e);
+    }
+    expect(out).toBe("");
+  }, 120_000);
 
   blocks.forEach((code, i) => {
     it(`block ${i + 1} runs as written: ${code.split("\n")[0]}`, async () => {

@@ -84,14 +84,18 @@ function make(name: string, freqHz: number, read: () => bigint, mask = U64_MAX):
   return { name, read: mask === U64_MAX ? read : () => read() & mask, freqHz, mask, ...p, vdsoClockMode: vdso_clock_mode.TSC };
 }
 
-/** The host's high-resolution counter in nanoseconds (Node `hrtime`, else `performance`). */
+/**
+ * The host's high-resolution counter in nanoseconds (Node `hrtime`, else
+ * `performance`), with the resolution it really delivers (measured once):
+ * published as hrtimer_res, so clock_getres tells the truth in a browser too.
+ */
 export function hostClocksource(): Clocksource {
   if (typeof process !== "undefined" && typeof process.hrtime?.bigint === "function") {
-    return make("hrtime", 1_000_000_000, process.hrtime.bigint);
+    return { ...make("hrtime", 1_000_000_000, process.hrtime.bigint), resolutionNs: hostResolutionNs };
   }
   // Whole milliseconds of the origin and the fraction separately: one f64 would lose ns.
   const origin = BigInt(Math.round(performance.timeOrigin * 1e3)) * 1000n;
-  return make("performance", 1_000_000_000, () => origin + BigInt(Math.round(performance.now() * 1e6)));
+  return { ...make("performance", 1_000_000_000, () => origin + BigInt(Math.round(performance.now() * 1e6))), resolutionNs: hostResolutionNs };
 }
 
 let hostRes: number | undefined;
