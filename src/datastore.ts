@@ -98,8 +98,14 @@ export class DataStore {
     return p;
   }
 
+  /**
+   * The views, made again only when the buffer they were made on is gone: a
+   * plain memory's old buffer detaches on growth (length 0); a shared one's
+   * stays valid over everything a store uses. (`memory.buffer` itself is a
+   * slow getter on shared memory: it is not asked on every access.)
+   */
   private views(): void {
-    if (this.buf !== this.memory.buffer) {
+    if (this.dv === undefined || this.dv.byteLength === 0) {
       this.buf = this.memory.buffer;
       this.dv = new DataView(this.buf);
       this.u32 = new Uint32Array(this.buf);

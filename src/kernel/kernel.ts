@@ -62,8 +62,9 @@ export class Kernel {
     }
     this.rng = new RngPage(this.store);
     this.rng.init();
-    this.publish();
-    for (let i = 0; i < MAX_AUX_CLOCKS; i++) this.publishAux(i);
+    updateVsyscall(this.store, this.core);
+    for (let i = 0; i < MAX_AUX_CLOCKS; i++) vdsoTimeUpdateAux(this.store, i, this.aux[i].tk, this.aux[i].valid);
+    publishShadow(this.store);
     this.store.storeU32Atomic(this.store.arch + vdso_arch_data.state, writer_state.RUNNING);
     this.heartbeat();
   }
@@ -155,10 +156,18 @@ export class Kernel {
     this.live();
     this.heartbeat();
     this.cs.onTick?.();
-    if (this.core.advance("tick")) this.publish();
+    let published = false;
+    if (this.core.advance("tick")) {
+      updateVsyscall(this.store, this.core);
+      published = true;
+    }
     this.aux.forEach((a, i) => {
-      if (a.valid && a.tk.advance("tick")) this.publishAux(i);
+      if (a.valid && a.tk.advance("tick")) {
+        vdsoTimeUpdateAux(this.store, i, a.tk, true);
+        published = true;
+      }
     });
+    if (published) publishShadow(this.store); // one copy a tick, after every clock
   }
 
   /** Ticks from a host timer at `hz` (the timekeeper's own HZ stays 250; a late tick just accumulates more). */
