@@ -4,7 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { main } from "../src/cli.ts";
 import { parseSnapshot } from "../src/snapshot.ts";
 import { decodeClock } from "./helpers/decode.ts";
 
@@ -17,6 +19,15 @@ const tmp = mkdtempSync(join(tmpdir(), "wasm-vdso-"));
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** `main()` in-process; `log` holds stdout and stderr lines in the order they were written. */
+async function inProcess(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log: string[] = [];
+  const code = await main(args, (s) => (out.push(s), log.push(`out: ${s}`)), (s) => (err.push(s), log.push(`err: ${s}`)));
+  return { code, out: out.join("\n"), err: err.join("\n"), errLines: err, log };
 }
 
 const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at /);
@@ -128,5 +139,155 @@ describe("wasm-vdso snapshot", () => {
       noStack(r.err);
     }
     expect(run("--help").code).toBe(0);
+  });
+
+  it("an error comes before any output: no table header ahead of it, and none at all when no file parsed", async () => {
+    const truncated = join(tmp, "early-truncated.bin");
+    writeFileSync(truncated, readFileSync(files[0]).subarray(0, 1000));
+    const missing = join(tmp, "early-missing.bin");
+    for (const opts of [[], ["--json"], ["--counter", "12345"]]) {
+      // only bad files: nothing on stdout, one line per file on stderr, exit 2
+      const bad = run("snapshot", truncated, missing, ...opts);
+      expect(bad.code, opts.join(" ")).toBe(2);
+      expect(bad.out).toBe("");
+      expect(bad.err.trim().split("\n")).toEqual([expect.stringMatching(/early-truncated\.bin: truncated/), expect.stringMatching(/early-missing\.bin: no such file/)]);
+      // bad and good files, in any order: both errors first, then the output for the good one
+      const r = await inProcess("snapshot", files[0], truncated, files[1], missing, ...opts);
+      expect(r.code).toBe(2);
+      expect(r.errLines).toHaveLength(2);
+      expect(r.log.slice(0, 2).every((l) => l.startsWith("err: "))).toBe(true);
+      expect(r.log.slice(2).every((l) => l.startsWith("out: "))).toBe(true);
+      expect(r.log.length).toBeGreaterThan(2);
+    }
+  });
+
+  it("--counter without --json: every clock id 0..23 per file as the wasm reader answers, no check, exit 0", async () => {
+    const counter = "0x123456789";
+    const r = run("snapshot", files[0], files[5], "--counter", counter);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split("\n");
+    expect(lines[0]).toMatch(/^file\s+id\s+clock\s+wasm reader at counter 4886718345$/);
+    expect(lines).toHaveLength(1 + 2 * 24);
+    expect(r.out).not.toMatch(/clock records|MISMATCH| ok$/m);
+    for (const [k, f] of [files[0], files[5]].entries()) {
+      const o = JSON.parse(run("snapshot", f, "--json", "--counter", counter).out);
+      const rows = lines.slice(1 + 24 * k, 1 + 24 * (k + 1)).map((l) => l.split(/\s{2,}/).map((x) => x.trim()));
+      expect(rows.map((row) => row[0])).toEqual(Array(24).fill(f));
+      expect(rows.map((row) => Number(row[1]))).toEqual([...Array(24).keys()]);
+      for (const [id, row] of rows.entries()) {
+        const c = o.clocks[id];
+        if (c.fallback) expect(row[3]).toMatch(/^fallback \(-?\d+\)$/);
+        else expect(row[3]).toBe(`${c.sec}.${String(c.nsec).padStart(9, "0")}`);
+      }
+      expect(rows[0][2]).toBe("REALTIME");
+      expect(rows[16][2]).toBe("AUX+0");
+    }
+  });
+
+  it("a closed pipe ends it quietly: no EPIPE stack, exit 0", () => {
+    // 300 files of JSON is far more than a pipe buffer holds: the writes after `head` exits fail with EPIPE.
+    const many = Array(300).fill(JSON.stringify(files[0])).join(" ");
+    for (const cmd of [`snapshot --json ${many}`, `snapshot ${many}`, "ptp --log --clocks 1 --duration 120"]) {
+      const r = spawnSync("bash", ["-c", `"${process.execPath}" "${bin}" ${cmd} | head -c 10 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], { encoding: "utf8" });
+      expect(r.stderr, cmd.slice(0, 20)).toBe("status 0\n");
+    }
+  });
+});
+
+describe("wasm-vdso: each subcommand its own flags and help", () => {
+  it("a flag of the other subcommand: one line naming the flag and the subcommand, exit 2, nothing on stdout", () => {
+    const cases: Array<[string[], string, string]> = [
+      [["snapshot", files[0], "--clocks", "3"], "--clocks", "snapshot"],
+      [["snapshot", "--log", files[0]], "--log", "snapshot"],
+      [["snapshot", files[0], "--duration=60"], "--duration", "snapshot"],
+      [["ptp", "--json"], "--json", "ptp"],
+      [["ptp", "--counter", "5"], "--counter", "ptp"],
+    ];
+    for (const [args, flag, command] of cases) {
+      const r = run(...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.out).toBe("");
+      const lines = r.err.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(flag);
+      expect(lines[0]).toContain(command);
+      expect(lines[0]).toMatch(/not a (snapshot|ptp) option/);
+    }
+  });
+
+  it("other usage errors: one line, exit 2, nothing on stdout", async () => {
+    for (const args of [["snapshot", files[0], "--bogus"], ["ptp", "--bogus"], ["ptp", "extra"], ["ptp", "--clocks", "9"], ["ptp", "--duration", "1e3"],
+      ["ptp", "--seed", "-1"], ["ptp", "--log=yes"], ["snapshot", files[0], "--counter"], ["snapshot"], ["--json", "snapshot", files[0]], ["frobnicate", "--help"]]) {
+      const r = await inProcess(...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.out).toBe("");
+      expect(r.errLines, args.join(" ")).toHaveLength(1);
+      expect(r.err).toMatch(/^wasm-vdso/);
+    }
+  });
+
+  it("--help: the relevant usage on stdout, exit 0", () => {
+    const top = run("--help");
+    expect([top.code, top.err]).toEqual([0, ""]);
+    expect(top.out).toMatch(/usage: wasm-vdso snapshot/);
+    expect(top.out).toMatch(/usage: wasm-vdso ptp/);
+    for (const args of [["snapshot", "--help"], ["snapshot", files[0], "-h"], ["snapshot", "--help", "--clocks", "3"]]) {
+      const r = run(...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([0, ""]);
+      expect(r.out).toMatch(/^usage: wasm-vdso snapshot <file>\.\.\. \[--json\] \[--counter <u64>\]/);
+      expect(r.out).not.toMatch(/--clocks|wasm-vdso ptp/);
+    }
+    for (const args of [["ptp", "--help"], ["ptp", "-h", "--clocks", "2"]]) {
+      const r = run(...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([0, ""]);
+      expect(r.out).toMatch(/^usage: wasm-vdso ptp \[--clocks N\] \[--duration S\] \[--seed K\] \[--log\]/);
+      expect(r.out).not.toMatch(/--json|--counter|wasm-vdso snapshot/);
+    }
+  });
+
+  it("starts fast: --help loads the CLI module only, snapshot never loads the PTP simulation", () => {
+    // A resolve hook lists every module the process loads.
+    const hook = join(tmp, "trace-hook.mjs");
+    writeFileSync(hook, `import { appendFileSync } from "node:fs";
+export async function resolve(spec, ctx, next) { const r = await next(spec, ctx); appendFileSync(process.env.WASM_VDSO_TRACE, r.url + "\\n"); return r; }`);
+    const register = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(pathToFileURL(hook).href)})`;
+    const loaded = (...args: string[]) => {
+      const trace = join(tmp, `trace-${args[0]}.txt`);
+      writeFileSync(trace, "");
+      const r = spawnSync(process.execPath, ["--import", register, bin, ...args], { encoding: "utf8", env: { ...process.env, WASM_VDSO_TRACE: trace } });
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(trace, "utf8").trim().split("\n").filter((u) => u.startsWith("file:")).map((u) => u.slice(u.indexOf("/dist/") + 1 || 0));
+    };
+    expect(loaded("--help").filter((u) => u.startsWith("dist/"))).toEqual(["dist/src/cli.js"]);
+    const snap = loaded("snapshot", files[0]);
+    expect(snap).toContain("dist/src/replay.js");
+    expect(snap.filter((u) => /\/ptp\//.test(u))).toEqual([]);
+  });
+});
+
+describe("wasm-vdso ptp", () => {
+  it("shorter than the 60 s settling time: rms and max are n/a, not 0", async () => {
+    const r = await inProcess("ptp", "--clocks", "2", "--duration", "30");
+    expect(r.code).toBe(0);
+    const rows = r.out.split("\n").filter((l) => /^\| (ptp|CLOCK_AUX)/.test(l));
+    expect(rows).toHaveLength(4);
+    for (const row of rows) {
+      const cells = row.split("|").map((c) => c.trim());
+      expect(cells.slice(5, 7), row).toEqual(["n/a", "n/a"]);
+      expect(cells[7], row).toMatch(/^-?\d+$/); // freq is still there
+    }
+  });
+
+  it("past the settling time: rms and max are numbers", async () => {
+    const r = await inProcess("ptp", "--clocks", "1", "--duration", "90");
+    expect(r.code).toBe(0);
+    const rows = r.out.split("\n").filter((l) => /^\| (ptp|CLOCK_AUX)/.test(l));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      const [rms, max] = row.split("|").map((c) => c.trim()).slice(5, 7);
+      expect(Number(rms), row).toBeGreaterThan(0);
+      expect(Number(max), row).toBeGreaterThan(0);
+    }
   });
 });
