@@ -26,17 +26,18 @@ the wasm vDSO reader for every clock id 0..23.
                    decimal or 0x hex
 Exit 0: all records match; 1: a mismatch; 2: bad arguments or a bad file.`;
 
-const PTP_USAGE = `usage: wasm-vdso ptp [--clocks N] [--duration S] [--seed K] [--log]
+const PTP_USAGE = `usage: wasm-vdso ptp [--hosts H] [--clocks N] [--duration S] [--seed K] [--log]
 
 N simulated PTP clocks (PHC + ptp4l PI servo + phc2sys onto CLOCK_AUX+n) in
 virtual time; ptp4l/phc2sys logs (summaries unless --log) and a final table.
-  --clocks N    1..8, default 8
+  --hosts H     1..32 simulated hosts, each its own kernel and store, default 1
+  --clocks N    1..8 per host (Linux has eight aux clocks), default 8
   --duration S  seconds of virtual time, default 3600 (statistics start at 60 s)
   --seed K      0..4294967295, default 1; same seed, same output
   --log         every ptp4l/phc2sys line instead of 60 s summaries`;
 
 const USAGE = `usage: wasm-vdso snapshot <file>... [--json] [--counter <u64>]
-       wasm-vdso ptp [--clocks N] [--duration S] [--seed K] [--log]
+       wasm-vdso ptp [--hosts H] [--clocks N] [--duration S] [--seed K] [--log]
        wasm-vdso [snapshot|ptp] --help`;
 
 class UsageError extends Error {}
@@ -52,7 +53,7 @@ const COMMANDS: Record<string, { options: Options; positionals: boolean; usage: 
     run: snapshotCommand,
   },
   ptp: {
-    options: { clocks: { type: "string" }, duration: { type: "string" }, seed: { type: "string" }, log: { type: "boolean" }, help },
+    options: { hosts: { type: "string" }, clocks: { type: "string" }, duration: { type: "string" }, seed: { type: "string" }, log: { type: "boolean" }, help },
     positionals: false,
     usage: PTP_USAGE,
     run: (_files, v, out, err) => ptpCommand(v, out, err),
@@ -238,8 +239,9 @@ async function ptpCommand(v: Values, out: Out, err: Out): Promise<number> {
     if (!Number.isSafeInteger(n) || n < lo || n > hi) throw new UsageError(`--${name} ${JSON.stringify(text)} is not an integer in ${lo}..${hi}`);
     return n;
   };
-  let clocks, durationS, seed;
+  let hosts, clocks, durationS, seed;
   try {
+    hosts = num("hosts", 1, 1, 32);
     clocks = num("clocks", 8, 1, 8);
     durationS = num("duration", 3600, 1, 30 * 86400);
     seed = num("seed", 1, 0, 0xffffffff);
@@ -247,11 +249,14 @@ async function ptpCommand(v: Values, out: Out, err: Out): Promise<number> {
     err(`wasm-vdso ptp: ${(e as Error).message}`);
     return 2;
   }
-  const { runPtp } = await import("./ptp/run.ts");
+  const { runPtpHosts } = await import("./ptp/run.ts");
   const t0 = performance.now();
-  const sim = await runPtp({ clocks, durationS, seed, log: v.log === true, out });
-  out("");
-  out(ptpTable(sim));
-  out(`\n${durationS} s of virtual time for ${clocks} clocks in ${((performance.now() - t0) / 1000).toFixed(1)} s (seed ${seed})`);
+  const sims = await runPtpHosts({ hosts, clocks, durationS, seed, log: v.log === true, out });
+  sims.forEach((sim, h) => {
+    out(hosts > 1 ? `\nhost${h}` : "");
+    out(ptpTable(sim));
+  });
+  const what = hosts > 1 ? `${hosts} hosts x ${clocks} clocks` : `${clocks} clocks`;
+  out(`\n${durationS} s of virtual time for ${what} in ${((performance.now() - t0) / 1000).toFixed(1)} s (seed ${seed})`);
   return 0;
 }

@@ -32,7 +32,16 @@ export class TkReadBase {
   }
 }
 
-const ilog2 = (x: bigint) => (x <= 0n ? -1 : x.toString(2).length - 1);
+/** `ilog2`: the highest set bit, 32 bits at a time (a BigInt's toString(2) was the tick's hottest line). */
+function ilog2(x: bigint): number {
+  if (x <= 0n) return -1;
+  let base = 0;
+  while (x >= 0x1_0000_0000n) {
+    x >>= 32n;
+    base += 32;
+  }
+  return base + 31 - Math.clz32(Number(x));
+}
 
 export class Timekeeper {
   readonly mono = new TkReadBase();
@@ -57,6 +66,8 @@ export class Timekeeper {
   offsAux = 0n;
   taiOffset = 0;
   readonly ntp = new Ntp(KERNEL_HZ);
+  /** NSEC_PER_SEC << shift: a second in shifted nanoseconds. */
+  private nsecPerSecShifted = 0n;
 
   constructor(
     public cs: Clocksource,
@@ -89,11 +100,9 @@ export class Timekeeper {
     this.ntpTick = ntpInterval << this.ntpErrorShift;
     this.ntpErrMult = 0n;
     this.skipSecondOverflow = false;
+    this.nsecPerSecShifted = NSEC_PER_SEC << shift;
   }
 
-  private get nsecPerSecShifted(): bigint {
-    return NSEC_PER_SEC << this.mono.shift;
-  }
 
   /** `accumulate_nsecs_to_secs`: whole seconds of xtime_nsec into xtime_sec, with NTP's second hook. */
   private accumulateNsecsToSecs(): void {

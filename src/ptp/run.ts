@@ -23,11 +23,35 @@ export function seededClocks(n: number, seed: number): { clocks: ClockConfig[]; 
   return { clocks, sysPpm: Math.round((rng.uniform() * 40 - 20) * 1000) / 1000 };
 }
 
-export async function runPtp(opts: { clocks: number; durationS: number; seed: number; log: boolean; out: (s: string) => void }): Promise<PtpSimulation> {
+export interface PtpRunOptions {
+  /** Simulated hosts, each its own kernel and store (Linux has eight aux clocks per machine). Default 1. */
+  hosts?: number;
+  /** PTP clocks per host, each steering one aux clock (1..8). */
+  clocks: number;
+  durationS: number;
+  seed: number;
+  log: boolean;
+  out: (s: string) => void;
+}
+
+/** One host's simulation; host h draws its clocks from its own seed, so a run replays per seed. */
+async function host(h: number, opts: PtpRunOptions): Promise<PtpSimulation> {
   const cs = new VirtualClocksource();
   const k = await Kernel.create({ clocksource: cs, realtime: { sec: 1_700_000_000n, nsec: 0n } });
-  const { clocks, sysPpm } = seededClocks(opts.clocks, opts.seed);
-  const sim = new PtpSimulation(k, await createReader(k), cs, clocks, { seed: opts.seed, sysPpm, summaryInterval: opts.log ? 0 : 60, log: opts.out });
-  sim.run(opts.durationS);
-  return sim;
+  const seed = (opts.seed + h * 7919) >>> 0;
+  const { clocks, sysPpm } = seededClocks(opts.clocks, seed);
+  const log = (opts.hosts ?? 1) > 1 ? (l: string) => opts.out(`host${h}: ${l}`) : opts.out;
+  return new PtpSimulation(k, await createReader(k), cs, clocks, { seed, sysPpm, summaryInterval: opts.log ? 0 : 60, log });
+}
+
+/** `hosts` simulations run side by side in virtual time, a second at a time (so their logs interleave in time order). */
+export async function runPtpHosts(opts: PtpRunOptions): Promise<PtpSimulation[]> {
+  const sims = await Promise.all(Array.from({ length: opts.hosts ?? 1 }, (_, h) => host(h, opts)));
+  for (let t = 0; t < opts.durationS; t++) for (const sim of sims) sim.run(Math.min(1, opts.durationS - t));
+  return sims;
+}
+
+/** One host: what `wasm-vdso ptp` runs without `--hosts`. */
+export async function runPtp(opts: Omit<PtpRunOptions, "hosts">): Promise<PtpSimulation> {
+  return (await runPtpHosts({ ...opts, hosts: 1 }))[0];
 }
