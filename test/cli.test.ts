@@ -241,7 +241,7 @@ describe("wasm-vdso: each subcommand its own flags and help", () => {
     for (const args of [["ptp", "--help"], ["ptp", "-h", "--clocks", "2"]]) {
       const r = run(...args);
       expect([r.code, r.err], args.join(" ")).toEqual([0, ""]);
-      expect(r.out).toMatch(/^usage: wasm-vdso ptp \[--clocks N\] \[--duration S\] \[--seed K\] \[--log\]/);
+      expect(r.out).toMatch(/^usage: wasm-vdso ptp \[--hosts H\] \[--clocks N\] \[--duration S\] \[--seed K\] \[--log\]/);
       expect(r.out).not.toMatch(/--json|--counter|wasm-vdso snapshot/);
     }
   });
