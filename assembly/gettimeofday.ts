@@ -115,7 +115,7 @@ function do_hres_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool {
     if (!cycles_ok(cycles)) return false;
     ns = timestamp_ns(vc, clock, cycles);
     sec = timestamp_sec(vc, clock);
-  } while (read_retry(vc, seq));
+  } while (!isDefined(VDSO_NO_RETRY_HRES_TIMENS) && read_retry(vc, seq));
   set_timespec(ts, sec + load<u64>(offs + vdso_timestamp.sec), ns + load<u64>(offs + vdso_timestamp.nsec));
   return true;
 }
@@ -133,7 +133,7 @@ function do_hres(vd: usize, vc: usize, clock: i32, ts: usize): bool {
     if (!cycles_ok(cycles)) return false;
     ns = timestamp_ns(vc, clock, cycles);
     sec = timestamp_sec(vc, clock);
-  } while (read_retry(vc, seq));
+  } while (!isDefined(VDSO_NO_RETRY_HRES) && read_retry(vc, seq));
   set_timespec(ts, sec, ns);
   return true;
 }
@@ -150,7 +150,7 @@ function do_coarse_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool
     if (seq == 0) return false; // never published: see do_coarse
     sec = load<u64>(bt + vdso_timestamp.sec);
     ns = load<u64>(bt + vdso_timestamp.nsec);
-  } while (read_retry(vc, seq));
+  } while (!isDefined(VDSO_NO_RETRY_COARSE_TIMENS) && read_retry(vc, seq));
   const offs = ns_offset(vcns, clock);
   set_timespec(ts, sec + load<u64>(offs + vdso_timestamp.sec), ns + load<u64>(offs + vdso_timestamp.nsec));
   return true;
@@ -173,7 +173,7 @@ function do_coarse(vd: usize, vc: usize, clock: i32, ts: usize): bool {
     if (seq == SEQ_STUCK || seq == 0) return false;
     sec = load<u64>(bt + vdso_timestamp.sec);
     ns = load<u64>(bt + vdso_timestamp.nsec);
-  } while (read_retry(vc, seq));
+  } while (!isDefined(VDSO_NO_RETRY_COARSE) && read_retry(vc, seq));
   store<u64>(ts, sec);
   store<u64>(ts, ns, 8);
   return true;
@@ -202,7 +202,7 @@ function do_aux(vd: usize, clock: i32, ts: usize): bool {
     if (!cycles_ok(cycles)) return false;
     ns = timestamp_ns(vc, VDSO_BASE_AUX, cycles);
     sec = timestamp_sec(vc, VDSO_BASE_AUX);
-  } while (read_retry(vc, seq));
+  } while (!isDefined(VDSO_NO_RETRY_AUX) && read_retry(vc, seq));
   set_timespec(ts, sec, ns);
   return true;
 }
@@ -343,7 +343,7 @@ function hres_value(vc: usize, clock: i32): i64 {
     if (!cycles_ok(cycles)) return -1;
     ns = timestamp_ns(vc, clock, cycles);
     sec = timestamp_sec(vc, clock);
-  } while (read_retry(vc, seq));
+  } while (!isDefined(VDSO_NO_RETRY_VALUE) && read_retry(vc, seq));
   return <i64>(sec * <u64>NSEC_PER_SEC + ns);
 }
 

@@ -142,12 +142,11 @@ export enum vdso_arch_data {
   publications = ns_pages + 4,
   /** u64: ...and the writer's host clock (ns) at the last tick, so a reader can tell a live writer from a stale page. */
   heartbeat_ns = publications + 8,
-  /** u32: seq of the shadow copy below (odd while it is copied). */
-  shadow_seq = heartbeat_ns + 8,
   /**
-   * A copy of the time page as of the last complete publication, made after
-   * each one: when the writer dies inside an update, this is the last
-   * consistent state, which readers carry forward and a new kernel adopts.
+   * A copy of the time page, each vdso_clock block under its own seq, made
+   * after every complete publication: when the writer dies inside an update,
+   * each block's newest whole copy (page or shadow) is the last consistent
+   * state, which readers carry forward and a new kernel adopts.
    */
   shadow = 128,
   END = shadow + vdso_time_data.SIZE,
@@ -267,9 +266,9 @@ export enum reader_slot {
   give_ups = 208,
   /** u32: how often this reader had to wait for a writer at all. */
   waits = 212,
-  /** u32, u32: the seq word (its address) and the odd value this reader last gave up on. */
-  stuck_at = 216,
-  stuck_seq = 220,
+  /** [u32 address, u32 odd value] x STUCK_WORDS: the seq words this reader gave up on, and at which value. */
+  stuck = 216,
+  STUCK_WORDS = 5,
   /** Bytes of random_get on their way to another memory. */
   chunk = 256,
   CHUNK_SIZE = 512 - 256,

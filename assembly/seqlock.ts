@@ -26,16 +26,28 @@ export const SEQ_TIMENS: i64 = -1;
 export const SEQ_STUCK: i64 = -2;
 
 /**
- * The seq word and value this reader last gave up on: until that word
- * changes, a read takes the fallback at once instead of waiting again, so a
- * stuck writer costs each reader one wait, not one per read.
+ * The seq words and values this reader gave up on, one entry per word, in its
+ * own slot (static data would be shared by every instance on the memory): the
+ * last STUCK_WORDS words, replaced round robin. Until a word changes, a read
+ * of it takes the fallback at once instead of waiting again, so a stuck
+ * writer costs each reader one wait per stuck word (a writer that died inside
+ * update_vsyscall leaves clock_data[0] and [1] both odd), not one per read.
  */
-let stuck_at: usize = 0;
-let stuck_seq: u32 = 0;
+let stuck_next: u32 = 0;
 
 /** Counts into this reader's slot (when it has one), for the host to read. */
 function count(field: usize): void {
   if (slot != 0) store<u32>(slot + field, load<u32>(slot + field) + 1);
+}
+
+/** The entry remembering word `at`, or 0 (also without a slot: nothing is remembered then). */
+function stuck_entry(at: usize): usize {
+  if (slot == 0) return 0;
+  for (let i: usize = 0; i < <usize>reader_slot.STUCK_WORDS; i++) {
+    const e = slot + reader_slot.stuck + i * 8;
+    if (load<u32>(e) == <u32>at) return e;
+  }
+  return 0;
 }
 
 /**
@@ -43,22 +55,24 @@ function count(field: usize): void {
  * stuck): remembers it and returns SEQ_STUCK.
  */
 export function give_up(at: usize, seq: u32): i64 {
-  if (at != stuck_at || seq != stuck_seq) {
-    stuck_at = at;
-    stuck_seq = seq;
-    count(reader_slot.give_ups);
-    if (slot != 0) {
-      store<u32>(slot + reader_slot.stuck_at, <u32>at);
-      store<u32>(slot + reader_slot.stuck_seq, seq);
+  if (slot == 0) return SEQ_STUCK;
+  let e = stuck_entry(at);
+  if (e == 0 || load<u32>(e, 4) != seq) {
+    if (e == 0) {
+      e = slot + reader_slot.stuck + stuck_next * 8;
+      stuck_next = (stuck_next + 1) % <u32>reader_slot.STUCK_WORDS;
     }
+    store<u32>(e, <u32>at);
+    store<u32>(e, seq, 4);
+    count(reader_slot.give_ups);
   }
   return SEQ_STUCK;
 }
 
-/** True if the odd value `seq` at `at` is the one this reader gave up on. */
-@inline
+/** True if the odd value `seq` at `at` is one this reader gave up on (only ever asked on the slow path). */
 export function known_stuck(at: usize, seq: u32): bool {
-  return at == stuck_at && seq == stuck_seq;
+  const e = stuck_entry(at);
+  return e != 0 && load<u32>(e, 4) == seq;
 }
 
 // The torn-read harness's negative control is built with `--use VDSO_NO_SEQLOCK=1`:

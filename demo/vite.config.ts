@@ -1,16 +1,16 @@
 import { defineConfig } from "vite";
+import wasmVdso from "../src/vite.ts";
 
-// Cross-origin isolation (COOP/COEP) lets the page share a SharedArrayBuffer with the worker.
-const isolation = {
-  "Cross-Origin-Opener-Policy": "same-origin",
-  "Cross-Origin-Embedder-Policy": "require-corp",
-};
-
-export default defineConfig({
+// The plugin serves the page cross-origin isolated (COOP/COEP), so it can share
+// a SharedArrayBuffer with the worker: under `vite`, `vite preview` and `npm run preview`.
+// `vite` serves the library from its sources; the built site (`npm run build`)
+// takes the package's browser entry instead, as an app that installs it would.
+export default defineConfig(({ command }) => ({
+  plugins: [wasmVdso()],
   root: new URL(".", import.meta.url).pathname,
   base: "./",
-  server: { headers: isolation, fs: { allow: [new URL("..", import.meta.url).pathname] } },
-  preview: { headers: isolation },
+  resolve: command === "build" ? { alias: [{ find: /^\.\.\/src\/index\.ts$/, replacement: new URL("../dist/browser/index.js", import.meta.url).pathname }] } : {},
+  server: { fs: { allow: [new URL("..", import.meta.url).pathname] } },
   worker: { format: "es" },
   build: { outDir: new URL("../site", import.meta.url).pathname, emptyOutDir: true, target: "es2022" },
-});
+}));

@@ -1,7 +1,9 @@
-// dist/src/*.js finds the wasm at ../build/ and its workers at ./workers/, as src/*.ts does: copy them there.
-// release.d.ts/.js: the bridge's declaration (dist/src/wasm.d.ts) takes the exports' types from them.
-import { cpSync, mkdirSync, readdirSync } from "node:fs";
+// After tsc: what dist/ holds besides the compiled sources.
+// dist/build: release.d.ts/.js, asc's bindings, give the bridge's declaration
+// (dist/src/wasm.d.ts) the exports' types; the release modules as files for
+// embedders that instantiate them themselves (the package's own code embeds
+// them, scripts/bundle.mjs); debug.wasm, which it does not embed: a reader with
+// `build: "debug"` loads it from here (Node, or a dev server that serves node_modules).
+import { cpSync, mkdirSync } from "node:fs";
 mkdirSync("dist/build", { recursive: true });
 for (const f of ["release.wasm", "release-shared.wasm", "debug.wasm", "release.d.ts", "release.js"]) cpSync(`build/${f}`, `dist/build/${f}`);
-mkdirSync("dist/src/workers", { recursive: true });
-for (const f of readdirSync("src/workers").filter((f) => f.endsWith(".js"))) cpSync(`src/workers/${f}`, `dist/src/workers/${f}`);

@@ -105,7 +105,7 @@ export class DataStore {
    * slow getter on shared memory: it is not asked on every access.)
    */
   private views(): void {
-    if (this.dv === undefined || this.dv.byteLength === 0) {
+    if (this.buf === undefined || this.buf.byteLength === 0) {
       this.buf = this.memory.buffer;
       this.dv = new DataView(this.buf);
       this.u32 = new Uint32Array(this.buf);

@@ -18,6 +18,8 @@ export type { Timespec, TimespecInput } from "./time.ts";
 export { createReader, Reader, type ReaderOptions, type ReaderSource, type ReaderStatus } from "./reader.ts";
 export type { ClockResult } from "./wasm.ts";
 export { wasiClockImports, wasiClockImportsNoJs, type WasiClockImports } from "./wasi.ts";
+// AssemblyScript programs that compile the reader in (wasm-vdso/assembly/lib), against a store.
+export { instantiateProgram, closeProgram, type ProgramOptions } from "./program.ts";
 // Real kernel pages, replayed.
 export { Replay, checkRecords, type ClockAnswer } from "./replay.ts";
 export { parseSnapshot, SnapshotError, type Snapshot } from "./snapshot.ts";

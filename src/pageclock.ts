@@ -11,6 +11,7 @@ import {
   CLOCK_MONOTONIC_RAW, CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CLOCK_TAI, CS_HRES_COARSE, CS_RAW,
   VDSO_BASE_AUX, vdso_arch_data, vdso_clock, vdso_clock_mode, vdso_time_data, vdso_timestamp, type writer_state,
 } from "../assembly/layout.ts";
+import { CLOCK_BLOCKS } from "./kernel/vsyscall.ts";
 import { NSEC_PER_SEC, S64_MAX, U64_MAX } from "./time.ts";
 
 const BIT62 = 1n << 62n;
@@ -18,7 +19,15 @@ const BIT62 = 1n << 62n;
 /** A consistent copy of a time page (`vdso_time_data.SIZE` bytes), read as the vDSO reads it. */
 export class PageState {
   private readonly d: DataView;
-  constructor(readonly bytes: Uint8Array) {
+  /**
+   * `bad`: offsets of clock blocks with no consistent copy (their clocks read
+   * null); `fromShadow`: blocks taken from the shadow (the page's was not whole).
+   */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly bad: ReadonlySet<number> = new Set<number>(),
+    readonly fromShadow: ReadonlySet<number> = new Set<number>(),
+  ) {
     this.d = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -34,8 +43,10 @@ export class PageState {
     return -1;
   }
 
+  /** clock_mode of `clock`'s block (NONE where the block has no consistent copy). */
   mode(clock: number): number {
-    return this.d.getInt32(PageState.clockOffset(clock) + vdso_clock.clock_mode, true);
+    const vc = PageState.clockOffset(clock);
+    return this.bad.has(vc) ? vdso_clock_mode.NONE : this.d.getInt32(vc + vdso_clock.clock_mode, true);
   }
 
   get tz(): { minuteswest: number; dsttime: number } {
@@ -55,7 +66,7 @@ export class PageState {
     if (clock === CLOCK_REALTIME_ALARM) clock = CLOCK_REALTIME;
     if (clock === CLOCK_BOOTTIME_ALARM) clock = CLOCK_BOOTTIME;
     const vc = PageState.clockOffset(clock);
-    if (vc < 0) return null;
+    if (vc < 0 || this.bad.has(vc)) return null;
     const d = this.d;
     const idx = clock >= CLOCK_AUX ? VDSO_BASE_AUX : clock;
     const bt = vc + vdso_clock.basetime + idx * vdso_timestamp.SIZE;
@@ -76,16 +87,13 @@ export class PageState {
   }
 }
 
-/** Reads `len` bytes at `at` under the seq word at `seqAt`; null if it stays odd or keeps changing. */
-function readConsistent(memory: WebAssembly.Memory, seqAt: number, at: number, len: number): Uint8Array | null {
+/** A copy of the vdso_clock block at `at` if it is whole (seq even and unchanged across the copy, not closed), else null. */
+function wholeBlock(memory: WebAssembly.Memory, at: number): Uint8Array | null {
   const u32 = new Uint32Array(memory.buffer);
-  for (let tries = 0; tries < 1000; tries++) {
-    const seq = Atomics.load(u32, seqAt >> 2);
-    if (seq & 1) continue;
-    const copy = new Uint8Array(memory.buffer, at, len).slice();
-    if (Atomics.load(u32, seqAt >> 2) === seq) return copy;
-  }
-  return null;
+  const seq = Atomics.load(u32, (at + vdso_clock.seq) >> 2);
+  if (seq & 1 || Atomics.load(new Int32Array(memory.buffer), (at + vdso_clock.clock_mode) >> 2) === vdso_clock_mode.TIMENS) return null;
+  const block = new Uint8Array(memory.buffer, at, vdso_clock.SIZE).slice();
+  return Atomics.load(u32, (at + vdso_clock.seq) >> 2) === seq ? block : null;
 }
 
 /** The store's writer as the arch page tells it. */
@@ -106,14 +114,25 @@ export function writerInfo(memory: WebAssembly.Memory, arch: number): WriterInfo
 }
 
 /**
- * The last consistent state of the store whose real time page is `time`: the
- * writer's shadow copy, made after every complete publication (so equal to
- * the page while the writer is idle). A writer that died while copying left
- * the page itself whole: it is used then. Null if no writer has published a
- * shadow (a replayed snapshot, an empty store).
+ * The last consistent state of the store whose real time page is `time`, clock
+ * block by clock block: the page's own block where it is whole (its seq even
+ * and unchanged across the copy, not closed), else the writer's shadow copy's
+ * (made after every complete publication; a page block is never older than
+ * it). A block whole in neither (the writer died inside the shadow copy, and
+ * later inside that block) is left out: its clocks answer null. Null if no
+ * writer has published a shadow (a replayed snapshot, an empty store).
  */
 export function lastConsistent(memory: WebAssembly.Memory, time: number, arch: number): PageState | null {
   if (writerInfo(memory, arch).publications === 0n) return null;
-  const shadow = readConsistent(memory, arch + vdso_arch_data.shadow_seq, arch + vdso_arch_data.shadow, vdso_time_data.SIZE);
-  return new PageState(shadow ?? new Uint8Array(memory.buffer, time, vdso_time_data.SIZE).slice());
+  const shadow = arch + vdso_arch_data.shadow;
+  const out = new Uint8Array(memory.buffer, time, vdso_time_data.SIZE).slice(); // tz and hrtimer_res: no seq in Linux either
+  const bad = new Set<number>();
+  const fromShadow = new Set<number>();
+  for (const off of CLOCK_BLOCKS) {
+    let block = wholeBlock(memory, time + off);
+    if (!block && (block = wholeBlock(memory, shadow + off))) fromShadow.add(off);
+    if (block) out.set(block, off);
+    else bad.add(off);
+  }
+  return new PageState(out, bad, fromShadow);
 }

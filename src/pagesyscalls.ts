@@ -17,6 +17,7 @@ import {
 import type { View } from "./datastore.ts";
 import { hostClocksource, hostResolutionNs } from "./kernel/clocksource.ts";
 import { lastConsistent, PageState } from "./pageclock.ts";
+import { goneFor } from "./kernel/adopt.ts";
 import { NSEC_PER_SEC, nsToTs, type Timespec } from "./time.ts";
 import type { Syscalls } from "./wasm.ts";
 
@@ -62,7 +63,7 @@ export class PageSyscalls implements Syscalls {
     const arch = this.view.arch!;
     const u64 = new BigUint64Array(this.memory.buffer);
     const word = Atomics.load(u64, (arch + vdso_arch_data.counter) >> 3);
-    if (mode === vdso_clock_mode.VIRTUAL) return word;
+    if (mode === vdso_clock_mode.VIRTUAL) return word + goneFor(this.memory, arch, this.host.read());
     // The shared counter is the host's ns clock, kept by a ticker: one that fell
     // far behind (10 periods, at least 10 ms) has stopped.
     const host = this.host.read();

@@ -115,8 +115,14 @@ export class Reader {
     const arch = b.bound?.arch;
     if (arch === undefined || arch === NO_PAGE) return { writer: "none", degraded: false, giveUps, waits, publications: 0n };
     const w = writerInfo(b.memory, arch);
-    const stuckAt = d.getUint32(b.scratch + reader_slot.stuck_at, true);
-    const stuck = stuckAt !== 0 && Atomics.load(new Uint32Array(b.memory.buffer), stuckAt >> 2) === d.getUint32(b.scratch + reader_slot.stuck_seq, true);
+    // Stuck: a seq word this reader gave up on still holds the odd value it gave up on.
+    const u32 = new Uint32Array(b.memory.buffer);
+    let stuck = false;
+    for (let i = 0; i < reader_slot.STUCK_WORDS; i++) {
+      const e = b.scratch + reader_slot.stuck + i * 8;
+      const at = d.getUint32(e, true);
+      if (at !== 0 && Atomics.load(u32, at >> 2) === d.getUint32(e + 4, true)) stuck = true;
+    }
     const silentMs = Number(hostClocksource().read() - w.heartbeatNs) / 1e6;
     const writer =
       w.state === writer_state.NONE ? "none" : w.state === writer_state.CLOSED ? "closed" : stuck ? "stuck" : silentMs > STALE_AFTER_MS ? "stale" : "running";

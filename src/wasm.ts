@@ -8,6 +8,7 @@
 import { MAX_READER_SLOTS, NO_PAGE, READER_SLOT_SIZE, READER_SLOTS, TIMEVAL_SIZE } from "../assembly/layout.ts";
 import { storeMemory, type View } from "./datastore.ts";
 import type { Timespec } from "./time.ts";
+import { fromSource } from "./workers/spawn.ts";
 
 /** What the syscall fallback answers: a value, or a negated errno. */
 export type SysResult<T> = T | number;
@@ -40,6 +41,13 @@ const FILES = {
   testing: ["testing", "testing-shared"],
   stress: [null, "stress"],
   "stress-noseqlock": [null, "stress-noseqlock"],
+  // The torn-read harness's negative controls: one retry check removed each.
+  "stress-noretry-hres": [null, "stress-noretry-hres"],
+  "stress-noretry-hres-timens": [null, "stress-noretry-hres-timens"],
+  "stress-noretry-coarse": [null, "stress-noretry-coarse"],
+  "stress-noretry-coarse-timens": [null, "stress-noretry-coarse-timens"],
+  "stress-noretry-aux": [null, "stress-noretry-aux"],
+  "stress-noretry-value": [null, "stress-noretry-value"],
   inline: [null, "inline"],
 } as const satisfies Record<string, readonly [string | null, string | null]>;
 
@@ -47,24 +55,52 @@ export type Build = keyof typeof FILES;
 
 const isShared = (m: WebAssembly.Memory) => typeof SharedArrayBuffer !== "undefined" && m.buffer instanceof SharedArrayBuffer;
 
-/** The module's bytes: read from disk under Node, fetched elsewhere (bundlers rewrite the URL). */
+/** The builds embedded in the package (base64, scripts/bundle.mjs): no file, URL or fetch, so no bundler or server has to find them. */
+const EMBEDDED = new Set(["release", "release-shared"]);
+
+const fromBase64 = (s: string): Uint8Array<ArrayBuffer> => {
+  const bin = atob(s);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+};
+
+/**
+ * The module: embedded once built (release, release-shared); from build/ in the
+ * source tree, and for the development builds (debug, testing, ...), read from
+ * disk under Node and fetched elsewhere. That URL is built from a variable, not
+ * `new URL("…", import.meta.url)`, so bundlers do not copy the build/ folder
+ * into every app.
+ */
 async function wasmModule(file: string): Promise<WebAssembly.Module> {
-  const url = new URL(`../build/${file}.wasm`, import.meta.url);
-  if (typeof process !== "undefined" && process.versions?.node) {
-    const { readFile } = await import("node:fs/promises");
-    return WebAssembly.compile(await readFile(url));
+  if (EMBEDDED.has(file) && !fromSource(import.meta.url)) {
+    const { wasm } = await import("./generated/wasm.ts");
+    return WebAssembly.compile(fromBase64(wasm[file as keyof typeof wasm]));
   }
-  return WebAssembly.compileStreaming(fetch(url));
+  const here = import.meta.url;
+  const url = new URL(`../build/${file}.wasm`, here);
+  try {
+    if (typeof process !== "undefined" && process.versions?.node) {
+      const { readFile } = await import("node:fs/promises");
+      return await WebAssembly.compile(await readFile(url));
+    }
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return await WebAssembly.compile(await res.arrayBuffer());
+  } catch (e) {
+    const why = EMBEDDED.has(file) ? "" : " (the package embeds only release; this build is a file for development)";
+    throw new Error(`wasm-vdso: the ${file} module could not be loaded from ${url.href}${why}: ${(e as Error)?.message ?? e}`);
+  }
 }
 
 const modules = new Map<string, Promise<WebAssembly.Module>>();
 
 // Slot 0 of the slot region is a bitmap of the slots in use (bit 0: itself).
 const SLOT_WORDS = MAX_READER_SLOTS / 32;
-const slotAddr = (idx: number) => READER_SLOTS + idx * READER_SLOT_SIZE;
+export const slotAddr = (idx: number) => READER_SLOTS + idx * READER_SLOT_SIZE;
 
 /** Claims a free reader slot of `memory` (atomically: readers in other threads claim from the same map). */
-function claimSlot(memory: WebAssembly.Memory): number {
+export function claimSlot(memory: WebAssembly.Memory): number {
   const map = new Int32Array(memory.buffer, READER_SLOTS, SLOT_WORDS);
   if ((Atomics.load(map, 0) & 1) === 0) Atomics.or(map, 0, 1);
   for (let w = 0; w < SLOT_WORDS; w++) {
@@ -77,7 +113,7 @@ function claimSlot(memory: WebAssembly.Memory): number {
 }
 
 /** Gives a slot back, zeroed first: it held this reader's getrandom key. */
-function releaseSlot(memory: WebAssembly.Memory, idx: number): void {
+export function releaseSlot(memory: WebAssembly.Memory, idx: number): void {
   new Uint8Array(memory.buffer, slotAddr(idx), READER_SLOT_SIZE).fill(0);
   Atomics.and(new Int32Array(memory.buffer, READER_SLOTS, SLOT_WORDS), idx >> 5, ~(1 << (idx & 31)));
 }
@@ -127,23 +163,7 @@ export class Vdso {
     if (!modules.has(file)) modules.set(file, wasmModule(file));
     const module = await modules.get(file)!;
     let self: Vdso | undefined;
-    // The module's own imports live under "vdso" (the counter and the syscalls);
-    // "env" carries the memory and AssemblyScript's abort.
-    const imports = {
-      vdso: {
-        rdtsc: () => self!.counter(), // replay swaps `counter`; one closure, no BigInt arithmetic
-        sys_clock_gettime: (clock: number, ts: number) => self!.sysClock(self!.syscalls.clock_gettime(clock), ts),
-        sys_clock_getres: (clock: number, res: number) => self!.sysClock(self!.syscalls.clock_getres(clock), res),
-        sys_gettimeofday: (tv: number, tz: number) => self!.sysGettimeofday(tv, tz),
-        sys_getrandom: (buf: number, len: number, _flags: number) => self!.sysGetrandom(buf, len),
-      },
-      env: {
-        memory,
-        abort: (_msg: number, _file: number, line: number, col: number) => {
-          throw new Error(`wasm-vdso: abort at ${line}:${col}`);
-        },
-      },
-    };
+    const imports = vdsoImports(memory, () => self!); // replay swaps `counter` and `syscalls` on the instance
     const instance = await WebAssembly.instantiate(module, imports);
     self = new Vdso(instance, memory, opts.counter, opts.syscalls);
     return self;
@@ -208,45 +228,74 @@ export class Vdso {
     this.exports.bind(0, NO_PAGE, NO_PAGE, NO_PAGE, NO_PAGE, NO_PAGE);
     releaseSlot(this.memory, this.slotIdx);
   }
+}
 
+/** What a module's "vdso" imports ask of their host, read at each call (a replay swaps `counter` and `syscalls`). */
+export interface VdsoHost {
+  /** The counter the `rdtsc` import returns (the host's "CPU counter"). */
+  counter: () => bigint;
+  syscalls: Syscalls;
+  /** Host random calls made (key fetches and fallbacks). */
+  hostRandomCalls: number;
+}
+
+/**
+ * The imports of every module that reads a store in `memory` (a build of this
+ * package, or an AssemblyScript program that compiles the reader in): "vdso"
+ * (the counter, and the syscalls answered into `memory`) and "env" (the
+ * memory, AssemblyScript's abort).
+ */
+export function vdsoImports(memory: WebAssembly.Memory, host: () => VdsoHost) {
+  let buf: ArrayBufferLike | undefined;
+  let dv: DataView | undefined;
+  const view = () => (buf === memory.buffer ? dv! : (dv = new DataView((buf = memory.buffer))));
   /** Answers a clock syscall into wasm memory (ptr 0 = NULL). */
-  private sysClock(r: SysResult<Timespec>, ptr: number): number {
+  const sysClock = (r: SysResult<Timespec>, ptr: number): number => {
     if (typeof r === "number") return r;
     if (ptr !== 0) {
-      const d = this.view;
+      const d = view();
       d.setBigInt64(ptr, r.sec, true);
       d.setBigInt64(ptr + 8, r.nsec, true);
     }
     return 0;
-  }
-
-  private sysGettimeofday(tv: number, tz: number): number {
-    const r = this.syscalls.gettimeofday();
-    if (typeof r === "number") return r;
-    const d = this.view;
-    if (tv !== 0) {
-      d.setBigInt64(tv, r.sec, true);
-      d.setBigInt64(tv + 8, r.usec, true);
-    }
-    if (tz !== 0) {
-      d.setInt32(tz, r.minuteswest, true);
-      d.setInt32(tz + 4, r.dsttime, true);
-    }
-    return 0;
-  }
-
-  /**
-   * The getrandom syscall: the host's secure source. Web Crypto refuses views
-   * of shared memory, so the bytes go through a private buffer.
-   */
-  private sysGetrandom(buf: number, len: number): bigint {
-    this.hostRandomCalls++;
-    const tmp = new Uint8Array(Math.min(len, 65536));
-    for (let off = 0; off < len; off += tmp.length) {
-      const n = Math.min(tmp.length, len - off);
-      crypto.getRandomValues(tmp.subarray(0, n));
-      new Uint8Array(this.memory.buffer, buf + off, n).set(tmp.subarray(0, n));
-    }
-    return BigInt(len);
-  }
+  };
+  return {
+    vdso: {
+      rdtsc: () => host().counter(), // one closure, no BigInt arithmetic
+      sys_clock_gettime: (clock: number, ts: number) => sysClock(host().syscalls.clock_gettime(clock), ts),
+      sys_clock_getres: (clock: number, res: number) => sysClock(host().syscalls.clock_getres(clock), res),
+      sys_gettimeofday: (tv: number, tz: number): number => {
+        const r = host().syscalls.gettimeofday();
+        if (typeof r === "number") return r;
+        const d = view();
+        if (tv !== 0) {
+          d.setBigInt64(tv, r.sec, true);
+          d.setBigInt64(tv + 8, r.usec, true);
+        }
+        if (tz !== 0) {
+          d.setInt32(tz, r.minuteswest, true);
+          d.setInt32(tz + 4, r.dsttime, true);
+        }
+        return 0;
+      },
+      // The host's secure source. Web Crypto refuses views of shared memory, so
+      // the bytes go through a private buffer.
+      sys_getrandom: (at: number, len: number, _flags: number): bigint => {
+        host().hostRandomCalls++;
+        const tmp = new Uint8Array(Math.min(len, 65536));
+        for (let off = 0; off < len; off += tmp.length) {
+          const n = Math.min(tmp.length, len - off);
+          crypto.getRandomValues(tmp.subarray(0, n));
+          new Uint8Array(memory.buffer, at + off, n).set(tmp.subarray(0, n));
+        }
+        return BigInt(len);
+      },
+    },
+    env: {
+      memory,
+      abort: (_msg: number, _file: number, line: number, col: number) => {
+        throw new Error(`wasm-vdso: abort at ${line}:${col}`);
+      },
+    },
+  };
 }

@@ -13,7 +13,24 @@ if (!CHROMIUM) {
 }
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-type Demo = { isolated: boolean; readouts(): string[]; plotPoints(): number; states(): number[]; fps(): number; control(c: unknown): void };
+type Params = { ppm: number; wanderPpb: number; jitterNs: number; logSync: number; kp: number; ki: number; customGains: boolean };
+type Demo = {
+  isolated: boolean;
+  readouts(): string[];
+  plotPoints(): number;
+  states(): number[];
+  fps(): number;
+  control(c: unknown): void;
+  params(): Params[];
+  sent(): number;
+  running(): boolean;
+  status(): { writer: string; degraded: boolean; publications: string };
+};
+
+/** "sec.nsec" as ns (null for a disabled clock or an errno). */
+const ns = (v: string) => (/^\d+\.\d{9}$/.test(v) ? BigInt(v.replace(".", "")) : null);
+/** The page is no wider than the window (nothing scrolls sideways but inner scroll boxes). */
+const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
 describe.skipIf(!CHROMIUM)("demo in Chromium", () => {
   let server: PreviewServer;
@@ -27,7 +44,7 @@ describe.skipIf(!CHROMIUM)("demo in Chromium", () => {
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(server.resolvedUrls!.local[0]);
@@ -70,12 +87,125 @@ describe.skipIf(!CHROMIUM)("demo in Chromium", () => {
     await page.selectOption("#speed", "1");
   });
 
-  it("no console errors; a screenshot for the README", async () => {
+  it("fits the window: no horizontal overflow at 1440 px, after a resize to 1024 px, at 390 px; the plots follow", async () => {
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    const plotW = () => page.evaluate(() => [document.querySelector("#plot-offset canvas")!.getBoundingClientRect().width, document.querySelector("#plot-offset")!.clientWidth]);
+    const [w1440] = await plotW();
+    await page.setViewportSize({ width: 1024, height: 900 });
+    await page.waitForTimeout(400);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    const [w1024, box1024] = await plotW();
+    expect(w1024).toBeLessThan(w1440);
+    expect(w1024).toBeLessThanOrEqual(box1024 + 1);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(400);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.waitForTimeout(400);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+  });
+
+  it("state badges are readable: text contrast at least 4.5:1 (WCAG AA)", async () => {
+    const ratios = await page.evaluate(() => {
+      const lum = (c: string) => {
+        const [r, g, b] = c.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((v) => {
+          const x = Number(v) / 255;
+          return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      return Array.from(document.querySelectorAll<HTMLElement>("#state-legend .state")).map((e) => {
+        const s = getComputedStyle(e);
+        const [a, b] = [lum(s.color), lum(s.backgroundColor)].sort((x, y) => y - x);
+        return (a + 0.05) / (b + 0.05);
+      });
+    });
+    expect(ratios).toHaveLength(5);
+    for (const r of ratios) expect(r).toBeGreaterThanOrEqual(4.5);
+  });
+
+  it("the controls show the selected clock's values and apply only what changed; a bad value is refused", async () => {
+    await page.selectOption("#ctl-clock", "5");
+    const before = await demo((d) => d.params());
+    expect(Number(await page.inputValue("#ctl-ppm"))).toBeCloseTo(before[5].ppm, 6);
+    expect(Number(await page.inputValue("#ctl-jitter"))).toBe(before[5].jitterNs);
+    const sent0 = await demo((d) => d.sent());
+    await page.click("#ctl-apply"); // nothing edited: nothing sent
+    expect(await page.textContent("#ctl-msg")).toMatch(/nothing changed/);
+    await page.fill("#ctl-ppm", "");
+    await page.click("#ctl-apply");
+    expect(await page.textContent("#ctl-msg")).toMatch(/nothing applied.*oscillator error is empty/);
+    await page.click("#ctl-reset");
+    await page.fill("#ctl-jitter", "-500");
+    await page.click("#ctl-apply");
+    expect(await page.textContent("#ctl-msg")).toMatch(/nothing applied.*jitter/);
+    expect(await demo((d) => d.sent())).toBe(sent0);
+    await page.fill("#ctl-jitter", "250");
+    await page.click("#ctl-apply");
+    expect(await demo((d) => d.sent())).toBe(sent0 + 1);
+    await page.waitForFunction(() => (window as unknown as { __demo: Demo }).__demo.params()[5].jitterNs === 250, null, { timeout: 5000 });
+    const after = await demo((d) => d.params());
+    expect(after[5]).toEqual({ ...before[5], jitterNs: 250 });
+    after.forEach((p, i) => i !== 5 && expect(p).toEqual(before[i]));
+    await page.waitForFunction(() => /jitter σ 100 → 250 ns/.test(document.getElementById("ctl-msg")!.textContent!), null, { timeout: 5000 });
+    // A namespace the kernel refuses is reported, not silently dropped.
+    await page.fill("#ns-mono", "-100000");
+    await page.click("#ns-enter");
+    await page.waitForFunction(() => /time namespace refused/.test(document.getElementById("ctl-msg")!.textContent!), null, { timeout: 5000 });
+    await page.fill("#ns-mono", "1000");
+  });
+
+  it("stopping the kernel keeps every readout moving (degraded, closed); the restart continues them, none steps back", async () => {
+    const samples: string[][] = [];
+    const take = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        samples.push(await demo((d) => d.readouts()));
+        await page.waitForTimeout(200);
+      }
+    };
+    await take(3);
+    await page.click("#wr-stop");
+    await page.waitForFunction(() => (window as unknown as { __demo: Demo }).__demo.status().writer === "closed", null, { timeout: 5000 });
+    expect((await demo((d) => d.status())).degraded).toBe(true);
+    const stoppedAt = samples.length;
+    await take(6);
+    const pubs = BigInt((await demo((d) => d.status())).publications);
+    await page.click("#wr-restart");
+    await page.waitForFunction(() => (window as unknown as { __demo: Demo }).__demo.running() && (window as unknown as { __demo: Demo }).__demo.status().writer === "running", null, { timeout: 10_000 });
+    const restartedAt = samples.length;
+    await take(6);
+    const st = await demo((d) => d.status());
+    expect(st.degraded).toBe(false);
+    expect(BigInt(st.publications)).toBeGreaterThan(pubs);
+    for (let k = 0; k < 11; k++) {
+      for (let j = 1; j < samples.length; j++) {
+        const [a, b] = [ns(samples[j - 1][k]), ns(samples[j][k])];
+        expect(a, `clock row ${k}: ${samples[j - 1][k]}`).not.toBeNull();
+        expect(b! > a!, `clock row ${k}, sample ${j} (stopped at ${stoppedAt}, restarted at ${restartedAt}): ${samples[j - 1][k]} then ${samples[j][k]}`).toBe(true);
+      }
+    }
+  }, 30_000);
+
+  it("no console errors; screenshots for the README (desktop, and a phone at 390 px)", async () => {
     mkdirSync(`${root}test-results`, { recursive: true });
     await page.waitForTimeout(1000);
     await page.screenshot({ path: `${root}test-results/demo.png`, fullPage: true });
     expect(errors, errors.join("\n")).toEqual([]);
-  });
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const phoneErrors: string[] = [];
+    phone.on("console", (m) => m.type() === "error" && phoneErrors.push(m.text()));
+    phone.on("pageerror", (e) => phoneErrors.push(String(e)));
+    try {
+      await phone.goto(server.resolvedUrls!.local[0]);
+      await phone.waitForFunction(() => (window as unknown as { __demo?: unknown }).__demo !== undefined, null, { timeout: 30_000 });
+      await phone.waitForTimeout(2500);
+      expect(await overflow(phone)).toBeLessThanOrEqual(0);
+      await phone.screenshot({ path: `${root}test-results/demo-phone.png` });
+      expect(phoneErrors, phoneErrors.join("\n")).toEqual([]);
+    } finally {
+      await phone.close();
+    }
+  }, 45_000);
 });
 
 describe.skipIf(!CHROMIUM)("demo without cross-origin isolation", () => {

@@ -15,6 +15,20 @@ import { closePage, publishShadow } from "./vsyscall.ts";
 /** A writer silent this long (no tick) is taken for dead by `adopt: true`. */
 export const STALE_AFTER_MS = 1000;
 
+/**
+ * How long (ns of the host's clock) a virtual store's writer has been gone:
+ * 0 while it runs, else the time since its last tick. A virtual counter moves
+ * only when its owner moves it: once the owner closed or went silent, time is
+ * carried forward with the host's clock instead of standing still (and a
+ * kernel that adopts the store continues from there).
+ */
+export function goneFor(memory: WebAssembly.Memory, arch: number, hostNow = hostClocksource().read()): bigint {
+  const w = writerInfo(memory, arch);
+  const silent = hostNow - w.heartbeatNs;
+  const gone = w.state === writer_state.CLOSED || silent > BigInt(STALE_AFTER_MS) * 1_000_000n;
+  return gone && silent > 0n ? silent : 0n;
+}
+
 /** What holds the store in `memory`: nobody, a live writer, or one that is closed or silent for `staleMs`. */
 export function writerOf(memory: WebAssembly.Memory, staleMs: number): "none" | "live" | "gone" {
   const arch = archPage();
@@ -77,6 +91,19 @@ export function closeAbandoned(memory: WebAssembly.Memory): void {
   const arch = archPage();
   if (writerInfo(memory, arch).state === writer_state.CLOSED || Atomics.load(new Int32Array(memory.buffer), (arch + vdso_arch_data.writer) >> 2) === 0) return;
   const store = new DataStore(memory, undefined, "adopt");
-  if (store.loadU32Atomic(store.arch + vdso_arch_data.shadow_seq) & 1) publishShadow(store);
+  repairShadow(store);
   closePage(store);
+}
+
+/**
+ * Before anything else is written to a store whose writer died: the shadow
+ * becomes the last consistent state, block by block (the page's whole blocks
+ * are newer than the shadow; the shadow itself may be torn), so a writer that
+ * dies next leaves a whole copy behind.
+ */
+export function repairShadow(store: DataStore): void {
+  const st = lastConsistent(store.memory, store.time, store.arch);
+  // Only the page's whole blocks are copied: a block taken from the shadow is
+  // already there, and rewriting it would open a window with no whole copy.
+  if (st) publishShadow(store, st.bytes, new Set([...st.bad, ...st.fromShadow]));
 }

@@ -5,7 +5,7 @@
 import { vdso_arch_data, vdso_clock_mode } from "../../assembly/layout.ts";
 import type { DataStore } from "../datastore.ts";
 import { NSEC_PER_SEC, s64, U64_MAX } from "../time.ts";
-import { canShare, spawn, type SpawnedWorker } from "../workers/spawn.ts";
+import { canShare, fromSource, sourceFile, spawn, type SpawnedWorker } from "../workers/spawn.ts";
 
 
 export interface Clocksource {
@@ -206,13 +206,21 @@ export class SharedCounterClocksource implements Clocksource {
     this.refresh();
     const shared = typeof SharedArrayBuffer !== "undefined" && store.memory.buffer instanceof SharedArrayBuffer;
     if (shared && canShare()) {
-      this.worker = await spawn(new URL("../workers/ticker.js", import.meta.url), {
+      // The ticker: workers/ticker.js in the source tree, its code embedded once built (scripts/bundle.mjs).
+      const ticker = fromSource(import.meta.url) ? sourceFile("../workers/ticker.js", import.meta.url) : { name: "ticker", code: (await import("../generated/ticker.ts")).default };
+      this.worker = await spawn(ticker, {
         memory: store.memory, arch: store.arch, offsets: { counter: vdso_arch_data.counter, period_ns: vdso_arch_data.period_ns, ticks: vdso_arch_data.ticks, ticker_stop: vdso_arch_data.ticker_stop }, periodNs: this.periodNs,
       });
+      let failed: Error | undefined; // a ticker that did not load (a browser reports it as an event)
+      this.worker.onError((e) => (failed ??= e));
       // Time must not stand still, and the resolution must be measured before it is
       // published: wait for the ticker's first full window (or keep the counter from the tick).
       const t0 = Date.now();
       while (store.loadU64Atomic(store.arch + vdso_arch_data.period_ns) === 0n) {
+        if (failed) {
+          this.close();
+          throw failed;
+        }
         if (Date.now() - t0 > 10_000) {
           this.close(); // the kernel's tick keeps the counter instead
           break;

@@ -8,7 +8,7 @@ import {
   vdso_arch_data, vdso_clock_mode, writer_state,
 } from "../../assembly/layout.ts";
 import type { PageState } from "../pageclock.ts";
-import { continueFrom, priorState, STALE_AFTER_MS, writerOf } from "./adopt.ts";
+import { continueFrom, goneFor, priorState, repairShadow, STALE_AFTER_MS, writerOf } from "./adopt.ts";
 import { DataStore, storeMemory, type View } from "../datastore.ts";
 import { canShare } from "../workers/spawn.ts";
 import { checkOptions, type KernelOptions } from "./options.ts";
@@ -84,6 +84,7 @@ export class Kernel {
     const memory = m instanceof WebAssembly.Memory ? m : storeMemory(m);
     const adopting = opts.adopt === true && writerOf(memory, opts.adoptAfterMs ?? STALE_AFTER_MS) === "gone";
     const store = new DataStore(memory, undefined, adopting ? "adopt" : "claim");
+    if (adopting) repairShadow(store);
     const st = adopting ? priorState(memory, store.time, store.arch) : undefined;
     if (st && cs instanceof VirtualClocksource && !opts.clocksource) cs.counter = store.loadU64Atomic(store.arch + vdso_arch_data.counter);
     try {
@@ -95,8 +96,11 @@ export class Kernel {
     // The old state was carried forward with the host's clock where the counter
     // is the host's: the new counter (a shared ticker's word lags it) must not
     // read earlier than readers already saw.
-    const lag = cs.vdsoClockMode === vdso_clock_mode.SHARED_COUNTER ? hostClocksource().read() - cs.read() : 0n;
-    return new Kernel(cs, store, realtime, st ? { st, lead: lag > 0n ? lag : 0n } : undefined);
+    const lead =
+      cs.vdsoClockMode === vdso_clock_mode.SHARED_COUNTER ? hostClocksource().read() - cs.read()
+      : cs.vdsoClockMode === vdso_clock_mode.VIRTUAL ? goneFor(memory, store.arch)
+      : 0n;
+    return new Kernel(cs, store, realtime, st ? { st, lead: lead > 0n ? lead : 0n } : undefined);
   }
 
   /** The memory holding the data store: hand it to readers in other threads. */

@@ -113,17 +113,32 @@ export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper,
   writeEndClock(store, vc);
 }
 
+/** Offsets of a page's vdso_clock blocks: clock_data[0], [1], then the aux clocks. */
+export const CLOCK_BLOCKS = Array.from({ length: CS_BASES + MAX_AUX_CLOCKS }, (_, i) =>
+  i < CS_BASES ? vdso_time_data.clock_data + i * vdso_clock.SIZE : vdso_time_data.aux_clock_data + (i - CS_BASES) * vdso_clock.SIZE,
+);
+
 /**
  * Not in Linux (its writer cannot die inside an update): after every complete
- * publication, a copy of the time page into the arch page under its own seq,
- * and the publication count. A writer that dies inside the next update leaves
- * this copy whole: readers carry it forward, a new kernel adopts it.
+ * publication, a copy of the time page into the arch page, block by block,
+ * each copied block under its own seq (odd while copied, then the page
+ * block's), and the publication count. A writer that dies inside an update of
+ * the page leaves that block's copy whole, and one that dies inside the copy
+ * leaves the page block whole: readers carry the newest whole block forward, a
+ * new kernel adopts it. `from`: the page, or a repaired state; `skip`: blocks
+ * of it that are not whole (left as they are).
  */
-export function publishShadow(store: DataStore): void {
-  const seq = store.arch + vdso_arch_data.shadow_seq;
-  writeBeginClock(store, seq - vdso_clock.seq);
-  store.bytes(store.arch + vdso_arch_data.shadow, vdso_time_data.SIZE).set(store.bytes(store.time, vdso_time_data.SIZE));
-  writeEndClock(store, seq - vdso_clock.seq);
+export function publishShadow(store: DataStore, from: Uint8Array = store.bytes(store.time, vdso_time_data.SIZE), skip?: ReadonlySet<number>): void {
+  const shadow = store.arch + vdso_arch_data.shadow;
+  const to = store.bytes(shadow, vdso_time_data.SIZE);
+  for (const off of CLOCK_BLOCKS) {
+    if (skip?.has(off)) continue;
+    const seq = new DataView(from.buffer, from.byteOffset + off).getUint32(vdso_clock.seq, true);
+    writeBeginClock(store, shadow + off);
+    to.set(from.subarray(off + vdso_clock.clock_mode, off + vdso_clock.SIZE), off + vdso_clock.clock_mode);
+    store.storeU32Atomic(shadow + off + vdso_clock.seq, seq);
+  }
+  to.set(from.subarray(vdso_time_data.tz_minuteswest, vdso_time_data.SIZE), vdso_time_data.tz_minuteswest); // tz, hrtimer_res: no seq in Linux either
   store.storeU64Atomic(store.arch + vdso_arch_data.publications, store.loadU64Atomic(store.arch + vdso_arch_data.publications) + 1n);
 }
 

@@ -11,12 +11,17 @@ import { closeAbandoned } from "../kernel/adopt.ts";
 import type { Kernel, KernelOptions } from "../kernel/kernel.ts";
 import { checkOptions } from "../kernel/options.ts";
 import { FILLS_ARGS, type KernelCall, type WorkerMessage } from "./protocol.ts";
-import { canShare, spawn, type SpawnedWorker } from "./spawn.ts";
+import { canShare, fromSource, sourceFile, spawn, type SpawnedWorker, type WorkerCode } from "./spawn.ts";
 
 type Pending = { resolve: (v: { result: unknown; args?: unknown[] }) => void; reject: (e: Error) => void };
 
-/** The worker entry next to this file: .ts in the source tree, .js once built. */
-const entry = () => new URL(`./kernel-main${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+/**
+ * The worker: in the source tree kernel-main.ts next to this file; once built,
+ * kernel-main bundled with all its imports into one module (scripts/bundle.mjs),
+ * so it needs no file, URL or bundler support wherever the package runs.
+ */
+const entry = async (): Promise<URL | WorkerCode> =>
+  fromSource(import.meta.url) ? sourceFile("./kernel-main.ts", import.meta.url) : { name: "kernel", code: (await import("../generated/kernel-worker.ts")).default };
 
 export type KernelWorkerOptions = Omit<KernelOptions, "memory" | "clocksource" | "adopt" | "adoptAfterMs"> & {
   /** How often the worker ticks the kernel, per second (default 250). */
@@ -70,7 +75,7 @@ export class KernelWorker {
 
   /** Spawns a kernel worker on `memory` and waits for its first publication. */
   private static async launch(memory: WebAssembly.Memory, options: KernelWorkerStart["options"], adopt: boolean): Promise<{ w: SpawnedWorker; view: View }> {
-    const w = await spawn(entry(), { memory, options, adopt } satisfies KernelWorkerStart);
+    const w = await spawn(await entry(), { memory, options, adopt } satisfies KernelWorkerStart);
     const view = await new Promise<View>((resolve, reject) => {
       w.onError(reject);
       w.onExit((code) => reject(new Error(`wasm-vdso: the kernel worker exited (code ${code}) before it started`)));
