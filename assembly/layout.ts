@@ -142,6 +142,8 @@ export enum vdso_arch_data {
   publications = ns_pages + 4,
   /** u64: ...and the writer's host clock (ns) at the last tick, so a reader can tell a live writer from a stale page. */
   heartbeat_ns = publications + 8,
+  /** s64 x 9: NTP's frequency (time_freq, scaled ns) of the core timekeeper, then of each aux clock: a kernel that adopts the store keeps steering at it. */
+  ntp_freq = heartbeat_ns + 8,
   /**
    * A copy of the time page, each vdso_clock block under its own seq, made
    * after every complete publication: when the writer dies inside an update,

@@ -3,7 +3,8 @@
 import { runInNewContext } from "node:vm";
 import { setFlagsFromString } from "node:v8";
 import { describe, expect, it } from "vitest";
-import { CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME, CLOCK_REALTIME_COARSE, ENOSYS, MAX_READER_SLOTS } from "../assembly/layout.ts";
+import { CLOCK_AUX, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME, CLOCK_REALTIME_COARSE, ENOSYS, MAX_READER_SLOTS } from "../assembly/layout.ts";
+import * as ntp from "../src/kernel/timex.ts";
 import { DataStore, storeMemory } from "../src/datastore.ts";
 import { VirtualClocksource } from "../src/kernel/clocksource.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
@@ -91,5 +92,24 @@ describe("a reader before the first publish", () => {
     }
     expect(r.time()).toBe(BigInt(-ENOSYS));
     expect(r.gettimeofday().ret).toBe(-ENOSYS);
+  });
+});
+
+describe("a kernel that adopts a store", () => {
+  it("keeps the NTP frequencies the old writer set (the core and each aux clock)", async () => {
+    const memory = storeMemory(true);
+    const k = await Kernel.create({ memory, counter: "virtual" });
+    k.auxClockEnable(0, true);
+    k.adjtimex(ntp.timex({ modes: ntp.ADJ_FREQUENCY, freq: 100n << 16n }));
+    k.clockAdjtime(CLOCK_AUX, ntp.timex({ modes: ntp.ADJ_FREQUENCY, freq: -(50n << 16n) }));
+    k.close();
+    const k2 = await Kernel.create({ memory, counter: "virtual", adopt: true });
+    const core = ntp.timex({});
+    const aux = ntp.timex({});
+    k2.adjtimex(core);
+    k2.clockAdjtime(CLOCK_AUX, aux);
+    expect(core.freq).toBe(100n << 16n);
+    expect(aux.freq).toBe(-(50n << 16n));
+    k2.close();
   });
 });

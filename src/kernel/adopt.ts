@@ -60,7 +60,15 @@ const ns = (st: PageState, clock: number, cycles: bigint) => {
  * state was carried forward with (a shared ticker's word), so no reader sees
  * an earlier time than it already did. Aux clocks enabled there are enabled here.
  */
-export function continueFrom(st: PageState, core: Timekeeper, aux: { tk: Timekeeper; valid: boolean }[], lead: bigint): void {
+export function continueFrom(st: PageState, core: Timekeeper, aux: { tk: Timekeeper; valid: boolean }[], lead: bigint, freqs: bigint[] = []): void {
+  // NTP's frequency of each timekeeper as the old writer last set it (adjtimex's state is not in the page).
+  [core, ...aux.map((a) => a.tk)].forEach((tk, i) => {
+    if (freqs[i]) {
+      tk.ntp.timeFreq = freqs[i];
+      tk.ntp.updateFrequency();
+      tk.advance("freq");
+    }
+  });
   const at = core.mono.cycleLast + lead;
   const rt = ns(st, CLOCK_REALTIME, at);
   const mono = ns(st, CLOCK_MONOTONIC, at);

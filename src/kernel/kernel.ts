@@ -2,6 +2,10 @@
  * The kernel side, wired together: a clocksource, the core timekeeper, eight
  * aux clocks, time namespaces, the rng page and the syscalls behind the
  * vDSO's fallback. It writes a data store; readers (anywhere) read it.
+ *
+ * Longer than ~350 lines on purpose: it is the kernel's whole call surface,
+ * one short method per syscall (Linux spreads them over time.c, timekeeping.c,
+ * ntp.c and posix-timers.c); the arithmetic lives in the modules beside it.
  */
 import {
   CLOCK_AUX, CLOCK_AUX_LAST, CLOCK_REALTIME, EINVAL, ENODEV, ENOSPC, EOPNOTSUPP, ERANGE, MAX_AUX_CLOCKS, NO_PAGE,
@@ -56,7 +60,8 @@ export class Kernel {
     this.core.wallToMonotonic = normalize(-realtime.sec, -realtime.nsec);
     this.aux = Array.from({ length: MAX_AUX_CLOCKS }, () => ({ tk: new Timekeeper(cs, true), valid: false }));
     if (prior) {
-      continueFrom(prior.st, this.core, this.aux, prior.lead);
+      const freqs = Array.from({ length: 1 + MAX_AUX_CLOCKS }, (_, i) => BigInt.asIntN(64, store.getU64(store.arch + vdso_arch_data.ntp_freq + 8 * i)));
+      continueFrom(prior.st, this.core, this.aux, prior.lead, freqs);
       this.tz = prior.st.tz;
       updateVsyscallTz(this.store, this.tz.minuteswest, this.tz.dsttime);
     }
@@ -292,6 +297,7 @@ export class Kernel {
     const k = timex(txc);
     const r = doAdjtimex(this.core, k, () => this.publish());
     if (r >= 0) writeTimex(txc, k);
+    this.recordFreq();
     return r;
   }
 
@@ -314,7 +320,13 @@ export class Kernel {
       r = doAdjtimex(aux.tk, k, () => this.publishAux(clock - CLOCK_AUX));
     }
     if (r >= 0) writeTimex(txc, k);
+    this.recordFreq();
     return r;
+  }
+
+  /** NTP's frequencies in the arch page, so a kernel adopting this store keeps steering at them. */
+  private recordFreq(): void {
+    [this.core, ...this.aux.map((a) => a.tk)].forEach((tk, i) => this.store.setU64(this.store.arch + vdso_arch_data.ntp_freq + 8 * i, tk.ntp.timeFreq));
   }
 
   /**
