@@ -17,7 +17,11 @@ export type { Timespec, TimespecInput } from "./time.ts";
 // Readers: the wasm vDSO.
 export { createReader, Reader, type ReaderOptions, type ReaderSource, type ReaderStatus } from "./reader.ts";
 export type { ClockResult } from "./wasm.ts";
-export { wasiClockImports, wasiClockImportsNoJs, type WasiClockImports } from "./wasi.ts";
+export {
+  wasiClockImports, wasiClockImportsNoJs, wasiImports, createWasiProvider, type WasiClockImports, type WasiOptions, type WasiProvider,
+  type WasiProviderOptions, type WasiImports, type PollStats, type Seed,
+} from "./wasi.ts";
+export { wasiClockImportsAdapter, hasMultiMemory, wasiAdapterPath, type WasiAdapterPath } from "./wasi-adapter.ts";
 // AssemblyScript programs that compile the reader in (wasm-vdso/assembly/lib), against a store.
 export { instantiateProgram, closeProgram, type ProgramOptions } from "./program.ts";
 // Real kernel pages, replayed.

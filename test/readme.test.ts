@@ -9,7 +9,8 @@ import { createReader, Kernel, layout, ntp, VirtualClocksource } from "../src/in
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const blocks = [...readme.matchAll(/<!-- readme-test: run -->\n```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
-const allTs = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+// Blocks marked `readme-test: skip` show code against things that exist only in a user's project (a transpiled component).
+const allTs = [...readme.matchAll(/(<!-- readme-test: skip -->\n)?```ts\n([\s\S]*?)```/g)].filter((m) => !m[1]).map((m) => m[2]);
 const dir = fileURLToPath(new URL("./.readme/", import.meta.url));
 const api = fileURLToPath(new URL("../src/index.ts", import.meta.url));
 

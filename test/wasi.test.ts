@@ -69,6 +69,23 @@ describe("WASI provider", () => {
     }
   });
 
+  it("copy path: clock_time_get is a wasm function calling the vDSO directly (no i64<->BigInt on the way)", async () => {
+    const k = await Kernel.create({ counter: "virtual" });
+    const r = await createReader(k);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const p = wasiClockImports(r, () => memory);
+    expect(String(p.clock_time_get)).toMatch(/native code/); // a wasm export, not a JS closure
+    (k.cs as unknown as { advanceNs(n: number): void }).advanceNs(0x1_2345_6789);
+    k.tick();
+    expect(p.clock_time_get(1, 0n, 16)).toBe(0);
+    expect(new DataView(memory.buffer).getBigUint64(16, true)).toBe(ns(k.sysClockGettime(CLOCK_MONOTONIC))); // both halves
+    expect(p.clock_time_get(0, 0n, 24)).toBe(0);
+    expect(new DataView(memory.buffer).getBigUint64(24, true)).toBe(ns(k.sysClockGettime(CLOCK_REALTIME)));
+    expect(p.clock_time_get(9, 0n, 16)).toBe(28); // errno through the i32
+    // precision arrives as the guest's i64, and a huge one is still just "coarse is fine"
+    expect(p.clock_time_get(1, 0xffff_ffff_ffff_ffffn, 16)).toBe(0);
+  });
+
   it("honours precision: a caller accepting 4 ms gets the coarse clock", async () => {
     const k = await Kernel.create({ counter: "virtual" });
     const r = await createReader(k);
