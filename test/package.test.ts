@@ -92,6 +92,8 @@ describe("installed, under Node", () => {
     expect(r.error).toBeUndefined();
     expect(r.page![1] - r.page![0]).toBeGreaterThan(50e6);
     expect(r.worker![1] - r.worker![0]).toBeGreaterThan(50e6);
+    expect(r.res).toBe(1); // Node's hrtime: 1 ns, as published
+    expect(r.step).toBeGreaterThanOrEqual(1);
   }, 40_000);
 
   it("the CLI replays the shipped snapshots: 42 of 42", async () => {
@@ -155,7 +157,15 @@ describe.skipIf(!CHROMIUM)("in Chromium", () => {
     expect(result.isolated).toBe(true);
     expect(result.page![1] - result.page![0]).toBeGreaterThan(50e6); // ns, over 100 ms
     expect(result.worker![1] - result.worker![0]).toBeGreaterThan(50e6);
+    expectHonestResolution(result);
     expect(errors, errors.join("\n")).toEqual([]);
+  }
+
+  /** clock_getres is what the reader delivers: a browser coarsens performance.now() (5 us isolated, 100 us not), and the kernel says so. */
+  function expectHonestResolution(result: AppResult) {
+    expect(result.res).toBeGreaterThanOrEqual(1000);
+    expect(result.res!).toBeLessThanOrEqual(result.step! * 1.01);
+    expect(result.res!).toBeGreaterThanOrEqual(result.step! * 0.5);
   }
 
   async function serve(args: string[]) {
@@ -192,11 +202,21 @@ describe.skipIf(!CHROMIUM)("in Chromium", () => {
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Embedder-Policy": "require-corp",
         ...(req.url?.startsWith("/csp") ? { "Content-Security-Policy": "worker-src 'self'" } : {}),
+        ...(req.url?.startsWith("/noiso") ? { "Cross-Origin-Opener-Policy": "unsafe-none", "Cross-Origin-Embedder-Policy": "unsafe-none" } : {}),
       }).end(readFileSync(path));
     });
     await new Promise<void>((r) => plain!.listen(0, "127.0.0.1", r));
     const { port } = plain.address() as { port: number };
-    expectWorks(await open(`http://127.0.0.1:${port}/plain.html`));
+    const iso = await open(`http://127.0.0.1:${port}/plain.html`);
+    expectWorks(iso);
+    const isolatedRes = iso.result.res;
+    // Without cross-origin isolation Chromium coarsens performance.now() to 100 us: the kernel publishes what it measures.
+    const noiso = await open(`http://127.0.0.1:${port}/noiso.html`);
+    expect(noiso.result.error).toBeUndefined();
+    expect(noiso.result.isolated).toBe(false);
+    expect(noiso.result.page![1] - noiso.result.page![0]).toBeGreaterThan(50e6);
+    expectHonestResolution(noiso.result);
+    expect(noiso.result.res).toBeGreaterThan(isolatedRes!); // coarser than the isolated page's
     // A worker that cannot load says which and where (here: a policy without worker-src blob:).
     const { result } = await open(`http://127.0.0.1:${port}/csp.html`);
     expect(result.error).toMatch(/^wasm-vdso: the kernel worker: it failed to load from a blob: URL .*worker-src blob:/);

@@ -14,8 +14,11 @@ export interface AppResult {
   isolated?: boolean;
   /** Two CLOCK_MONOTONIC readouts 100 ms apart: a reader of a Kernel in this thread. */
   page?: [number, number];
-  /** The same from a reader of a KernelWorker. */
+  /** The same from a reader of a KernelWorker (not in a page without cross-origin isolation). */
   worker?: [number, number];
+  /** A host-call kernel's clock_getres(MONOTONIC) in ns, and the smallest step its reader's MONOTONIC took over 20 000 reads. */
+  res?: number;
+  step?: number;
   error?: string;
 }
 
@@ -36,14 +39,28 @@ export async function check() {
   k.startTicking();
   const inPage = await createReader(k);
   const page = await twice(() => inPage.now(layout.CLOCK_MONOTONIC));
+  // The resolution a host-call kernel publishes against what its reader delivers.
+  const hk = await Kernel.create({ counter: "host-call" });
+  const hr = await createReader(hk);
+  const res = Number(hr.clockGetres(layout.CLOCK_MONOTONIC).ts.nsec);
+  let step = Infinity;
+  let prev = hr.now(layout.CLOCK_MONOTONIC);
+  for (let i = 0; i < 20000; i++) {
+    const t = hr.now(layout.CLOCK_MONOTONIC);
+    if (t > prev && t - prev < step) step = t - prev;
+    prev = t;
+  }
+  hr.close();
+  hk.close();
+  inPage.close();
+  k.close();
+  if (globalThis.crossOriginIsolated === false) return { isolated: false, page, res, step };
   const kw = await KernelWorker.start();
   const reader = await createReader(kw);
   const worker = await twice(() => reader.now(layout.CLOCK_MONOTONIC));
   reader.close();
   await kw.close();
-  inPage.close();
-  k.close();
-  return { isolated: globalThis.crossOriginIsolated, page, worker };
+  return { isolated: globalThis.crossOriginIsolated, page, worker, res, step };
 }
 `;
 
@@ -84,6 +101,10 @@ export function writeApp(dir: string, tgz: string): void {
     "check.js": check,
     // Plain ESM in a browser, no bundler: an import map to the package's browser entry.
     "plain.html": `<!doctype html>\n<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>plain</title>
+<script type="importmap">{ "imports": { "wasm-vdso": "/node_modules/wasm-vdso/dist/browser/index.js" } }</script></head>
+<body><script type="module">\n${report("/check.js")}</script></body></html>\n`,
+    // The same page served without cross-origin isolation (the server leaves COOP/COEP out for /noiso*).
+    "noiso.html": `<!doctype html>\n<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>noiso</title>
 <script type="importmap">{ "imports": { "wasm-vdso": "/node_modules/wasm-vdso/dist/browser/index.js" } }</script></head>
 <body><script type="module">\n${report("/check.js")}</script></body></html>\n`,
     // KernelWorker alone, for a page whose policy forbids blob: workers.
