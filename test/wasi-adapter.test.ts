@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { WASI } from "node:wasi";
+import { nodeWasiGuest } from "./helpers/guest.ts";
 import { describe, expect, it } from "vitest";
 import { CLOCK_MONOTONIC, CLOCK_REALTIME, reader_slot } from "../assembly/layout.ts";
 import { VirtualClocksource } from "../src/kernel/clocksource.ts";
@@ -104,12 +105,8 @@ describe(`WASI adapter (${MULTI ? "multi-memory" : "multi-memory NOT available: 
     const a = guest(r);
     const memA = a.g.memory;
     // The copy path on a second instance of the guest, for the reference answers.
-    const nw = new WASI({ version: "preview1" });
-    let gb: Guest | undefined;
-    const copy = wasiClockImports(r, () => gb!.memory);
-    const ib = new WebAssembly.Instance(guestModule, { wasi_snapshot_preview1: { ...nw.wasiImport, ...copy } });
-    nw.initialize(ib);
-    gb = ib.exports as unknown as Guest;
+    let copy: WasiClockImports | undefined;
+    const gb = nodeWasiGuest<Guest>(guestModule, (memory) => (copy = wasiClockImports(r, memory)));
     const memB = gb.memory;
     // Same size for both.
     while (memB.buffer.byteLength < memA.buffer.byteLength) memB.grow(1);
@@ -127,7 +124,7 @@ describe(`WASI adapter (${MULTI ? "multi-memory" : "multi-memory NOT available: 
     a.g.now(1, 0n); // wire
     const size = memA.buffer.byteLength;
     const got = cases(a.imports, size);
-    expect(got).toEqual(cases(copy, size));
+    expect(got).toEqual(cases(copy!, size));
     expect(got).toContain(21);
     expect(got).toContain(61);
     expect(got).toContain(28);

@@ -2,6 +2,7 @@
 // with this project's provider overriding clock_time_get, clock_res_get, random_get.
 import { readFileSync } from "node:fs";
 import { WASI } from "node:wasi";
+import { nodeWasiGuest } from "./helpers/guest.ts";
 import { WASI as ShimWASI } from "@bjorn3/browser_wasi_shim";
 import { describe, expect, it } from "vitest";
 import { CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME, DATA_START, READER_SLOTS, reader_slot, STORE_START, USER_START } from "../assembly/layout.ts";
@@ -20,14 +21,7 @@ const WASI_INVAL = 28n;
 
 async function runtimes(r: Reader) {
   const out: Array<[string, Guest]> = [];
-  // node:wasi
-  const nw = new WASI({ version: "preview1" });
-  let g1: Guest | undefined;
-  const p1 = wasiClockImports(r, () => g1!.memory);
-  const i1 = new WebAssembly.Instance(guestModule, { wasi_snapshot_preview1: { ...nw.wasiImport, ...p1 } });
-  nw.initialize(i1);
-  g1 = i1.exports as unknown as Guest;
-  out.push(["node:wasi", g1]);
+  out.push(["node:wasi", nodeWasiGuest<Guest>(guestModule, (memory) => wasiClockImports(r, memory))]);
   // browser_wasi_shim
   const sw = new ShimWASI([], [], []);
   let g2: Guest | undefined;

@@ -118,24 +118,31 @@ export function hostResolutionNs(): number {
   return (hostRes = Number.isFinite(min) ? Math.max(1, Math.round(min * 1e6)) : 1_000_000);
 }
 
-/**
- * A counter that moves only when told to: deterministic time, hours of it in
- * milliseconds. Mode VIRTUAL: readers load it from the arch page, no host call.
- */
-export class VirtualClocksource implements Clocksource {
-  readonly name = "virtual";
+/** A 64-bit counter at `freqHz` in the arch page's counter word: its mult, shift and limits. */
+abstract class ArchCounter {
   readonly mask = U64_MAX;
   readonly mult: number;
   readonly shift: number;
   readonly maxadj: number;
   readonly maxCycles: bigint;
+  constructor(readonly freqHz: number) {
+    ({ mult: this.mult, shift: this.shift, maxadj: this.maxadj, maxCycles: this.maxCycles } = clocksourceParams(freqHz, U64_MAX));
+  }
+}
+
+/**
+ * A counter that moves only when told to: deterministic time, hours of it in
+ * milliseconds. Mode VIRTUAL: readers load it from the arch page, no host call.
+ */
+export class VirtualClocksource extends ArchCounter implements Clocksource {
+  readonly name = "virtual";
   readonly vdsoClockMode = vdso_clock_mode.VIRTUAL;
   counter: bigint;
   private fracNs = 0n;
   private stores: DataStore[] = [];
 
-  constructor(readonly freqHz = 1_000_000_000, start = 0n) {
-    ({ mult: this.mult, shift: this.shift, maxadj: this.maxadj, maxCycles: this.maxCycles } = clocksourceParams(freqHz, this.mask));
+  constructor(freqHz = 1_000_000_000, start = 0n) {
+    super(freqHz);
     this.counter = start;
   }
 
@@ -177,14 +184,8 @@ export class VirtualClocksource implements Clocksource {
  * between updates, ~50 us at least). Without shared memory the kernel's own
  * tick refreshes it. The resolution published is the measured period.
  */
-export class SharedCounterClocksource implements Clocksource {
+export class SharedCounterClocksource extends ArchCounter implements Clocksource {
   readonly name = "shared-counter";
-  readonly freqHz = 1_000_000_000;
-  readonly mask = U64_MAX;
-  readonly mult: number;
-  readonly shift: number;
-  readonly maxadj: number;
-  readonly maxCycles: bigint;
   readonly vdsoClockMode = vdso_clock_mode.SHARED_COUNTER;
   private store?: DataStore;
   private worker?: SpawnedWorker;
@@ -193,7 +194,7 @@ export class SharedCounterClocksource implements Clocksource {
   private period = 0n;
 
   constructor(readonly periodNs = 50_000) {
-    ({ mult: this.mult, shift: this.shift, maxadj: this.maxadj, maxCycles: this.maxCycles } = clocksourceParams(this.freqHz, this.mask));
+    super(1_000_000_000); // the host's ns clock
   }
 
   /** Whether a worker keeps the counter (else the kernel's tick does). */
