@@ -151,7 +151,9 @@ export enum vdso_arch_data {
    * state, which readers carry forward and a new kernel adopts.
    */
   shadow = 128,
-  END = shadow + vdso_time_data.SIZE,
+  /** u64: while ADOPTING, how long (host ns) the old writer was gone when the adopter won: readers carry forward by exactly this much until it publishes. */
+  gone_ns = shadow + vdso_time_data.SIZE,
+  END = gone_ns + 8,
 }
 
 /** `vdso_arch_data.state`. */
@@ -159,6 +161,8 @@ export enum writer_state {
   NONE = 0,
   RUNNING = 1,
   CLOSED = 2,
+  /** A kernel has won the store and is starting on it (`gone_ns` frozen meanwhile). */
+  ADOPTING = 3,
 }
 
 /** `struct vgetrandom_state` (144 bytes on x86_64). */

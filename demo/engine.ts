@@ -144,7 +144,7 @@ export class Engine {
           kernel.auxClockEnable(i, false);
           return;
         }
-        // The adopted aux clock continues its time, not its frequency correction: phc2sys sets it again, as it would on start.
+        // The adopted kernel keeps the aux clock's time and frequency; phc2sys sets its last correction again, as it would on start.
         kernel.clockAdjtime(layout.CLOCK_AUX + i, ntp.timex({ modes: ntp.ADJ_FREQUENCY, freq: BigInt(Math.round(-r.sysFreq * 65.536)) }));
         const s = sim.phc2sys[i];
         s.servo = new PiServo(s.servo.config, r.sysFreq, 500_000);

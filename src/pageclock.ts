@@ -3,8 +3,8 @@
  * of a store (the page itself, or the shadow copy the writer keeps in the arch
  * page when the page is stuck or closed), and any clock of it at a given
  * counter, with the vDSO's own arithmetic in BigInt. Used where no wasm runs
- * or none should: a kernel adopting a store, the fallback that carries time
- * forward when the writer has failed, the bench's plain-TS row.
+ * or none should: a kernel adopting a store, and the fallback that carries
+ * time forward when the writer has failed.
  */
 import {
   CLOCK_AUX, CLOCK_AUX_LAST, CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,

@@ -113,3 +113,49 @@ describe("a kernel that adopts a store", () => {
     k2.close();
   });
 });
+
+describe("adoption, raced and across counters", () => {
+  it("two kernels adopting one closed store at once: exactly one wins", async () => {
+    const memory = storeMemory(true);
+    (await Kernel.create({ memory, counter: "virtual" })).close();
+    const r = await Promise.allSettled([Kernel.create({ memory, counter: "virtual", adopt: true }), Kernel.create({ memory, counter: "virtual", adopt: true })]);
+    expect(r.map((x) => x.status).sort()).toEqual(["fulfilled", "rejected"]);
+    for (const x of r) if (x.status === "fulfilled") x.value.close();
+  });
+
+  it("a closed shared-counter store adopted by a shared-counter kernel: time goes on by the host's time, no jump", async () => {
+    const memory = storeMemory(true);
+    const k = await Kernel.create({ memory, counter: "shared" });
+    const r = await createReader({ memory, view: k.rootView() });
+    const h0 = process.hrtime.bigint();
+    const t0 = r.nowNs(CLOCK_MONOTONIC);
+    k.close();
+    const k2 = await Kernel.create({ memory, counter: "shared", adopt: true });
+    await new Promise((res) => setTimeout(res, 100));
+    const t1 = r.nowNs(CLOCK_MONOTONIC);
+    const h1 = process.hrtime.bigint();
+    expect(t1 >= t0).toBe(true);
+    expect(t1 - t0).toBeLessThanOrEqual(h1 - h0 + 5_000_000n); // the host's elapsed time, give or take the ticker's lag
+    expect(r.status().writer).toBe("running");
+    k2.close();
+  });
+
+  it("a caller's own VirtualClocksource (its counter elsewhere) continues the adopted clocks, none back", async () => {
+    const memory = storeMemory(true);
+    const cs = new VirtualClocksource();
+    const k = await Kernel.create({ memory, clocksource: cs });
+    const r = await createReader({ memory, view: k.rootView() });
+    cs.advanceNs(410_000_000);
+    k.tick();
+    const before = r.nowNs(CLOCK_MONOTONIC);
+    k.close();
+    const mine = new VirtualClocksource(1_000_000_000, 5n);
+    const k2 = await Kernel.create({ memory, clocksource: mine, adopt: true });
+    const after = r.nowNs(CLOCK_MONOTONIC);
+    expect(after >= before).toBe(true);
+    mine.advanceNs(1_000_000);
+    k2.tick();
+    expect(r.nowNs(CLOCK_MONOTONIC) - after).toBeGreaterThanOrEqual(1_000_000n);
+    k2.close();
+  });
+});

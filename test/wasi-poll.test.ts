@@ -278,3 +278,25 @@ describe("seeded random_get (insecureRandomSeed): deterministic, never the host'
     expect(unseeded.hostCalls).toBe(1); // the default: one key from crypto per generation
   });
 });
+
+describe("a clock that cannot be read", () => {
+  it("a poll on a closed reader's clock returns at once with an error event, never waits forever", async () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const p = await createWasiProvider({ guestMemory: () => memory });
+    p.reader.close(); // now() answers -EFAULT from here on
+    const d = new DataView(memory.buffer);
+    // One relative MONOTONIC subscription of 1 ms at 0; the event at 100; nevents at 200.
+    d.setBigUint64(0, 7n, true);
+    d.setUint8(8, 0);
+    d.setUint32(16, 1, true);
+    d.setBigUint64(24, 1_000_000n, true);
+    d.setBigUint64(32, 0n, true);
+    d.setUint16(40, 0, true);
+    const poll = (p.imports as unknown as { poll_oneoff(a: number, b: number, n: number, e: number): number }).poll_oneoff;
+    expect(poll(0, 100, 1, 200)).toBe(0);
+    expect(d.getUint32(200, true)).toBe(1);
+    expect(d.getBigUint64(100, true)).toBe(7n);
+    expect(d.getUint16(108, true)).not.toBe(0); // the event carries an error
+    p.kernel.close();
+  });
+});

@@ -17,16 +17,41 @@ export const STALE_AFTER_MS = 1000;
 
 /**
  * How long (ns of the host's clock) a virtual store's writer has been gone:
- * 0 while it runs, else the time since its last tick. A virtual counter moves
- * only when its owner moves it: once the owner closed or went silent, time is
- * carried forward with the host's clock instead of standing still (and a
- * kernel that adopts the store continues from there).
+ * 0 while it runs (an idle virtual kernel is not gone: its time stands still
+ * by design), else the time since its last tick once it closed (or the
+ * supervisor closed the store for it), frozen while a new kernel adopts it.
+ * A virtual counter moves only when its owner moves it: once the owner is
+ * gone, time is carried forward with the host's clock instead of standing
+ * still, and the adopting kernel continues from exactly there.
  */
 export function goneFor(memory: WebAssembly.Memory, arch: number, hostNow = hostClocksource().read()): bigint {
   const w = writerInfo(memory, arch);
+  if (w.state === writer_state.ADOPTING) return Atomics.load(new BigUint64Array(memory.buffer), (arch + vdso_arch_data.gone_ns) >> 3);
+  if (w.state !== writer_state.CLOSED) return 0n;
   const silent = hostNow - w.heartbeatNs;
-  const gone = w.state === writer_state.CLOSED || silent > BigInt(STALE_AFTER_MS) * 1_000_000n;
-  return gone && silent > 0n ? silent : 0n;
+  return silent > 0n ? silent : 0n;
+}
+
+/**
+ * Wins the store for one adopting kernel: the writer claim moves on by one
+ * with a compare-and-swap from the value read before the store was judged
+ * gone, so of two adopters (or an adopter racing a writer that came back)
+ * one wins and the other throws. Then, in this order, the carry-forward is
+ * frozen at its value now (readers never see it shrink), the state becomes
+ * ADOPTING and the heartbeat fresh: an adopter that dies in its start is
+ * itself taken for gone once silent.
+ */
+export function winStore(memory: WebAssembly.Memory, staleMs: number): void {
+  const arch = archPage();
+  const i32 = new Int32Array(memory.buffer);
+  const u64 = new BigUint64Array(memory.buffer);
+  const claim = (arch + vdso_arch_data.writer) >> 2;
+  const token = Atomics.load(i32, claim);
+  if (writerOf(memory, staleMs) !== "gone") throw new Error("wasm-vdso: this store's writer is live (or another kernel is adopting it)");
+  if (Atomics.compareExchange(i32, claim, token, token + 1 || 1) !== token) throw new Error("wasm-vdso: another kernel took this store first");
+  Atomics.store(u64, (arch + vdso_arch_data.gone_ns) >> 3, goneFor(memory, arch));
+  Atomics.store(i32, (arch + vdso_arch_data.state) >> 2, writer_state.ADOPTING);
+  Atomics.store(u64, (arch + vdso_arch_data.heartbeat_ns) >> 3, hostClocksource().read());
 }
 
 /** What holds the store in `memory`: nobody, a live writer, or one that is closed or silent for `staleMs`. */

@@ -204,6 +204,8 @@ export class SharedCounterClocksource extends ArchCounter implements Clocksource
 
   async attach(store: DataStore): Promise<void> {
     this.store = store;
+    // An adopted store's last ticker was told to stop: this one must run.
+    store.storeU32Atomic(store.arch + vdso_arch_data.ticker_stop, 0);
     this.refresh();
     const shared = typeof SharedArrayBuffer !== "undefined" && store.memory.buffer instanceof SharedArrayBuffer;
     if (shared && canShare()) {

@@ -12,7 +12,7 @@ import {
   vdso_arch_data, vdso_clock_mode, writer_state,
 } from "../../assembly/layout.ts";
 import type { PageState } from "../pageclock.ts";
-import { continueFrom, goneFor, priorState, repairShadow, STALE_AFTER_MS, writerOf } from "./adopt.ts";
+import { continueFrom, goneFor, priorState, repairShadow, STALE_AFTER_MS, winStore, writerOf } from "./adopt.ts";
 import { DataStore, storeMemory, type View } from "../datastore.ts";
 import { canShare } from "../workers/spawn.ts";
 import { checkOptions, type KernelOptions } from "./options.ts";
@@ -36,6 +36,8 @@ export interface AuxClock {
   tk: Timekeeper;
   valid: boolean;
 }
+
+const maxZero = (x: bigint) => (x > 0n ? x : 0n);
 
 export class Kernel {
   readonly store: DataStore;
@@ -87,25 +89,31 @@ export class Kernel {
     // A ticker worker needs the store in shared memory.
     const m = opts.memory ?? (mode === "shared" && !opts.clocksource && canShare());
     const memory = m instanceof WebAssembly.Memory ? m : storeMemory(m);
-    const adopting = opts.adopt === true && writerOf(memory, opts.adoptAfterMs ?? STALE_AFTER_MS) === "gone";
+    const adopting = opts.adopt === true && writerOf(memory, opts.adoptAfterMs ?? STALE_AFTER_MS) !== "none";
+    if (adopting) winStore(memory, opts.adoptAfterMs ?? STALE_AFTER_MS);
     const store = new DataStore(memory, undefined, adopting ? "adopt" : "claim");
     if (adopting) repairShadow(store);
     const st = adopting ? priorState(memory, store.time, store.arch) : undefined;
+    // The counter the old state is read at: the old word, carried forward while its writer was gone (virtual).
+    const oldCounter = store.loadU64Atomic(store.arch + vdso_arch_data.counter) + (st ? goneFor(memory, store.arch) : 0n);
     if (st && cs instanceof VirtualClocksource && !opts.clocksource) cs.counter = store.loadU64Atomic(store.arch + vdso_arch_data.counter);
     try {
       await cs.attach?.(store);
     } catch (e) {
-      if (!adopting) store.storeU32Atomic(store.arch + vdso_arch_data.writer, 0); // nothing was published: give the claim back
+      // Nothing was published: give the claim back (a new store), or leave the store closed for the next adopter.
+      if (adopting) store.storeU32Atomic(store.arch + vdso_arch_data.state, writer_state.CLOSED);
+      else store.storeU32Atomic(store.arch + vdso_arch_data.writer, 0);
       throw e;
     }
-    // The old state was carried forward with the host's clock where the counter
-    // is the host's: the new counter (a shared ticker's word lags it) must not
-    // read earlier than readers already saw.
+    // Where the new counter stands against the one the old state was carried
+    // forward with: a shared ticker's word lags the host's clock; a virtual
+    // counter (ours continues the old word, a caller's may start anywhere)
+    // continues from the old word plus the time its writer was gone.
     const lead =
-      cs.vdsoClockMode === vdso_clock_mode.SHARED_COUNTER ? hostClocksource().read() - cs.read()
-      : cs.vdsoClockMode === vdso_clock_mode.VIRTUAL ? goneFor(memory, store.arch)
+      cs.vdsoClockMode === vdso_clock_mode.SHARED_COUNTER ? maxZero(hostClocksource().read() - cs.read())
+      : cs.vdsoClockMode === vdso_clock_mode.VIRTUAL ? oldCounter - cs.read()
       : 0n;
-    return new Kernel(cs, store, realtime, st ? { st, lead: lead > 0n ? lead : 0n } : undefined);
+    return new Kernel(cs, store, realtime, st ? { st, lead } : undefined);
   }
 
   /** The memory holding the data store: hand it to readers in other threads. */
@@ -363,6 +371,7 @@ export class Kernel {
     if (enable && !aux.valid) aux.tk = new Timekeeper(this.core.cs, true); // time starts at 0
     aux.valid = enable;
     this.publishAux(idx);
+    this.recordFreq(); // a re-enabled clock starts at frequency 0
     return 0;
   }
 

@@ -121,8 +121,8 @@ export const CLOCK_BLOCKS = Array.from({ length: CS_BASES + MAX_AUX_CLOCKS }, (_
 /**
  * Not in Linux (its writer cannot die inside an update): after every complete
  * publication, a copy of the time page into the arch page, block by block,
- * each copied block under its own seq (odd while copied, then the page
- * block's), and the publication count. A writer that dies inside an update of
+ * each copied block under its own seq (odd while copied), and the
+ * publication count. A writer that dies inside an update of
  * the page leaves that block's copy whole, and one that dies inside the copy
  * leaves the page block whole: readers carry the newest whole block forward, a
  * new kernel adopts it. `from`: the page, or a repaired state; `skip`: blocks
@@ -133,10 +133,9 @@ export function publishShadow(store: DataStore, from: Uint8Array = store.bytes(s
   const to = store.bytes(shadow, vdso_time_data.SIZE);
   for (const off of CLOCK_BLOCKS) {
     if (skip?.has(off)) continue;
-    const seq = new DataView(from.buffer, from.byteOffset + off).getUint32(vdso_clock.seq, true);
     writeBeginClock(store, shadow + off);
     to.set(from.subarray(off + vdso_clock.clock_mode, off + vdso_clock.SIZE), off + vdso_clock.clock_mode);
-    store.storeU32Atomic(shadow + off + vdso_clock.seq, seq);
+    writeEndClock(store, shadow + off); // only forward: a reader paused across a death and a repair still sees it moved
   }
   to.set(from.subarray(vdso_time_data.tz_minuteswest, vdso_time_data.SIZE), vdso_time_data.tz_minuteswest); // tz, hrtimer_res: no seq in Linux either
   store.storeU64Atomic(store.arch + vdso_arch_data.publications, store.loadU64Atomic(store.arch + vdso_arch_data.publications) + 1n);

@@ -34,6 +34,7 @@ const WASI_MONOTONIC = 1;
 const ERRNO_FAULT: number = wasi_errno.FAULT;
 const ERRNO_INVAL: number = wasi_errno.INVAL;
 const ERRNO_NOSYS: number = wasi_errno.NOSYS;
+const ERRNO_IO: number = wasi_errno.IO;
 /** A precision below this spins the end of the wait (Atomics.wait wakes tens of us late). */
 const SPIN_TAIL_NS = 100_000n;
 const TICK_NS = BigInt(LOW_RES_NSEC);
@@ -108,7 +109,9 @@ export function pollOneoff(ctx: PollContext): (inPtr: number, outPtr: number, ns
     let min: bigint | undefined;
     for (const s of subs) {
       if (s.clock < 0) return 0n;
-      const r = s.deadline - ctx.now(s.clock);
+      const t = ctx.now(s.clock);
+      if (t < 0n) return 0n; // the clock read failed (a negated errno): fire now, never wait on it
+      const r = s.deadline - t;
       if (min === undefined || r < min) min = r;
     }
     return min ?? 0n;
@@ -176,12 +179,20 @@ export function pollOneoff(ctx: PollContext): (inPtr: number, outPtr: number, ns
         // Relative: measured on MONOTONIC whatever the clock, as Linux's hrtimers
         // do for a relative REALTIME timer (a step of the wall clock does not move it).
         sub.clock = CLOCK_MONOTONIC;
-        sub.deadline = ctx.now(CLOCK_MONOTONIC) + timeout;
+        const t = ctx.now(CLOCK_MONOTONIC);
+        if (t < 0n) sub.error = ERRNO_IO; // the clock read failed: an event with that error, at once
+        sub.deadline = t + timeout;
       }
       clocks.push(sub);
     }
 
-    const fired = () => clocks.filter((s) => s.clock < 0 || ctx.now(s.clock) >= s.deadline);
+    const fired = () =>
+      clocks.filter((s) => {
+        if (s.clock < 0 || s.error !== 0) return true;
+        const t = ctx.now(s.clock);
+        if (t < 0n) s.error = ERRNO_IO; // a failed read fires with an error instead of waiting forever
+        return t < 0n || t >= s.deadline;
+      });
     let fdEvents: Uint8Array[] = [];
 
     if (fds.length > 0) {

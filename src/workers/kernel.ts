@@ -124,6 +124,7 @@ export class KernelWorker {
       const { w } = await KernelWorker.launch(this.memory, { ...kernel, hz }, true);
       if (this.closing) {
         await w.terminate();
+        closeAbandoned(this.memory); // it adopted the store: leave it closed, not looking live
         return;
       }
       this.attach(w);
