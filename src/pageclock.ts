@@ -129,8 +129,13 @@ export function lastConsistent(memory: WebAssembly.Memory, time: number, arch: n
   const bad = new Set<number>();
   const fromShadow = new Set<number>();
   for (const off of CLOCK_BLOCKS) {
-    let block = wholeBlock(memory, time + off);
-    if (!block && (block = wholeBlock(memory, shadow + off))) fromShadow.add(off);
+    // The writer never holds a block's page copy and its shadow copy at once,
+    // but it can move from one to the other between our two looks: look again.
+    let block: Uint8Array | null = null;
+    for (let tries = 0; tries < 1000 && !block; tries++) {
+      block = wholeBlock(memory, time + off);
+      if (!block && (block = wholeBlock(memory, shadow + off))) fromShadow.add(off);
+    }
     if (block) out.set(block, off);
     else bad.add(off);
   }

@@ -62,7 +62,9 @@ describe("wasi:clocks and wasi:random, in this process", () => {
     const before = BigInt(Date.now()) * 1_000_000n;
     const w = wallClock.now();
     const ns = w.seconds * NS + BigInt(w.nanoseconds);
-    expect(ns >= before - 1_000_000n && ns <= BigInt(Date.now() + 1) * 1_000_000n).toBe(true);
+    // The host's wall clock (Date.now(), whole ms) and a kernel's REALTIME (set from it once, then run on the
+    // monotonic counter) agree to within a few ms; what this checks is that it is real time, to the ns.
+    expect(ns >= before - 20_000_000n && ns <= BigInt(Date.now() + 20) * 1_000_000n, `${ns} vs ${before}`).toBe(true);
     const subMs = Array.from({ length: 5 }, () => wallClock.now().nanoseconds % 1_000_000);
     expect(subMs.some((x) => x !== 0)).toBe(true); // jco's own wall clock is whole milliseconds
   });
