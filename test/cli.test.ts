@@ -266,14 +266,18 @@ export async function resolve(spec, ctx, next) { const r = await next(spec, ctx)
   });
 });
 
+/** The ptp table's clock rows, and a row's cells. */
+const tableRows = (out: string) => out.split("\n").filter((l) => /^\| (ptp|CLOCK_AUX)/.test(l));
+const cellsOf = (row: string) => row.split("|").map((c) => c.trim());
+
 describe("wasm-vdso ptp", () => {
   it("shorter than the 60 s settling time: rms and max are n/a, not 0", async () => {
     const r = await inProcess("ptp", "--clocks", "2", "--duration", "30");
     expect(r.code).toBe(0);
-    const rows = r.out.split("\n").filter((l) => /^\| (ptp|CLOCK_AUX)/.test(l));
+    const rows = tableRows(r.out);
     expect(rows).toHaveLength(4);
     for (const row of rows) {
-      const cells = row.split("|").map((c) => c.trim());
+      const cells = cellsOf(row);
       expect(cells.slice(5, 7), row).toEqual(["n/a", "n/a"]);
       expect(cells[7], row).toMatch(/^-?\d+$/); // freq is still there
     }
@@ -282,10 +286,10 @@ describe("wasm-vdso ptp", () => {
   it("past the settling time: rms and max are numbers", async () => {
     const r = await inProcess("ptp", "--clocks", "1", "--duration", "90");
     expect(r.code).toBe(0);
-    const rows = r.out.split("\n").filter((l) => /^\| (ptp|CLOCK_AUX)/.test(l));
+    const rows = tableRows(r.out);
     expect(rows).toHaveLength(2);
     for (const row of rows) {
-      const [rms, max] = row.split("|").map((c) => c.trim()).slice(5, 7);
+      const [rms, max] = cellsOf(row).slice(5, 7);
       expect(Number(rms), row).toBeGreaterThan(0);
       expect(Number(max), row).toBeGreaterThan(0);
     }

@@ -8,37 +8,16 @@ import { testingExports } from "./helpers/testing.ts";
 
 describe("layout table (datapage.h, x86_64, 6.17+)", () => {
   it("pages", () => {
-    expect(L.vdso_pages.PAGE_SIZE).toBe(4096);
-    expect(L.vdso_pages.VDSO_TIME_PAGE_OFFSET).toBe(0);
-    expect(L.vdso_pages.VDSO_TIMENS_PAGE_OFFSET).toBe(1);
-    expect(L.vdso_pages.VDSO_RNG_PAGE_OFFSET).toBe(2);
-    expect(L.vdso_pages.VDSO_ARCH_PAGES_START).toBe(3);
-    expect(L.vdso_pages.VDSO_NR_PAGES).toBe(4);
+    expect(L.vdso_pages).toMatchObject({ PAGE_SIZE: 4096, VDSO_TIME_PAGE_OFFSET: 0, VDSO_TIMENS_PAGE_OFFSET: 1, VDSO_RNG_PAGE_OFFSET: 2, VDSO_ARCH_PAGES_START: 3, VDSO_NR_PAGES: 4 });
   });
 
   it("struct vdso_clock: 232 bytes with max_cycles", () => {
-    expect(L.vdso_clock.seq).toBe(0);
-    expect(L.vdso_clock.clock_mode).toBe(4);
-    expect(L.vdso_clock.cycle_last).toBe(8);
-    expect(L.vdso_clock.max_cycles).toBe(16);
-    expect(L.vdso_clock.mask).toBe(24);
-    expect(L.vdso_clock.mult).toBe(32);
-    expect(L.vdso_clock.shift).toBe(36);
-    expect(L.vdso_clock.basetime).toBe(40);
-    expect(L.vdso_clock.SIZE).toBe(232);
-    expect(L.vdso_timestamp.sec).toBe(0);
-    expect(L.vdso_timestamp.nsec).toBe(8);
-    expect(L.vdso_timestamp.SIZE).toBe(16);
+    expect(L.vdso_clock).toMatchObject({ seq: 0, clock_mode: 4, cycle_last: 8, max_cycles: 16, mask: 24, mult: 32, shift: 36, basetime: 40, SIZE: 232 });
+    expect(L.vdso_timestamp).toMatchObject({ sec: 0, nsec: 8, SIZE: 16 });
   });
 
   it("struct vdso_time_data: aux clocks at 464, tz at 2320, size 2368", () => {
-    expect(L.vdso_time_data.clock_data).toBe(0);
-    expect(L.vdso_time_data.aux_clock_data).toBe(464);
-    expect(L.vdso_time_data.tz_minuteswest).toBe(2320);
-    expect(L.vdso_time_data.tz_dsttime).toBe(2324);
-    expect(L.vdso_time_data.hrtimer_res).toBe(2328);
-    expect(L.vdso_time_data.__unused).toBe(2332);
-    expect(L.vdso_time_data.SIZE).toBe(2368);
+    expect(L.vdso_time_data).toMatchObject({ clock_data: 0, aux_clock_data: 464, tz_minuteswest: 2320, tz_dsttime: 2324, hrtimer_res: 2328, __unused: 2332, SIZE: 2368 });
   });
 
   it("hot absolute offsets of page 0", () => {

@@ -79,22 +79,23 @@ describe("timers/valid-adjtimex", () => {
     .concat([-1000n], [1, 5, 10, 25, 50, 75, 100, 150, 200, 250, 300, 350, 400, 450, 499].map((p) => BigInt(p) << 16n));
   const outOfRange = [-1000n << 16n, -550n << 16n, 550n << 16n, 1000n << 16n];
 
+  /** Sets `freq` with ADJ_FREQUENCY and reads the frequency back. */
+  const setAndRead = (k: Awaited<ReturnType<typeof virtualKernel>>["k"], freq: bigint) => {
+    expect(k.adjtimex(timex({ modes: ADJ_FREQUENCY, freq }))).toBeGreaterThanOrEqual(0);
+    const t = timex();
+    k.adjtimex(t);
+    return t;
+  };
+
   it("accepts and reads back every valid frequency", async () => {
     const { k } = await virtualKernel();
-    for (const freq of valid) {
-      expect(k.adjtimex(timex({ modes: ADJ_FREQUENCY, freq }))).toBeGreaterThanOrEqual(0);
-      const t = timex();
-      k.adjtimex(t);
-      expect(t.freq, `freq ${freq}`).toBe(freq);
-    }
+    for (const freq of valid) expect(setAndRead(k, freq).freq, `freq ${freq}`).toBe(freq);
   });
 
   it("clamps out-of-range frequencies to +/-500 ppm", async () => {
     const { k } = await virtualKernel();
     for (const freq of outOfRange) {
-      expect(k.adjtimex(timex({ modes: ADJ_FREQUENCY, freq }))).toBeGreaterThanOrEqual(0);
-      const t = timex();
-      k.adjtimex(t);
+      const t = setAndRead(k, freq);
       expect(t.freq).not.toBe(freq);
       expect(t.freq).toBe(freq < 0n ? -(500n << 16n) : 500n << 16n);
     }
