@@ -2,6 +2,10 @@
  * The vDSO read path (lib/vdso/gettimeofday.c with the x86 hooks), over the
  * pages of the bound view. Helpers return false to mean "take the syscall";
  * only the entry points call the fallback.
+ *
+ * Longer than ~350 lines on purpose: it is lib/vdso/gettimeofday.c, one file
+ * there too (every clock family, both namespace paths, the value exports that
+ * read into locals); splitting it would split the inlined hot path.
  */
 import {
   CLOCK_AUX,

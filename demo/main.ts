@@ -2,6 +2,9 @@
  * The demo page: a Worker runs the kernel and the PTP chain on a shared
  * memory; this page's own wasm reader reads the clocks every frame. Without
  * cross-origin isolation it says so and runs everything here instead.
+ *
+// Longer than ~350 lines on purpose: the page is one view (clocks, plots,
+// controls, writer, data page, log) over one state; each section is marked.
  */
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";

@@ -1,3 +1,5 @@
+// Longer than ~350 lines on purpose: every fault the issue lists, each a
+// describe, over one harness (helpers/faults.ts).
 // Fault injection: the writer killed inside and between updates (hundreds of
 // times), stray seq increments, a paused writer, double close, close while
 // readers read, and real KernelWorker kills. Assertions are on behaviour and

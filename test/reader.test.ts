@@ -1,3 +1,5 @@
+// Longer than ~350 lines on purpose: one file per subsystem (the reader), one
+// describe per behaviour, each with hand-written pages.
 // The wasm reader on hand-written pages: dispatch, fallbacks with the kernel's
 // answers, time namespaces, the seqlock, counter modes, and bad pointers.
 import { beforeEach, describe, expect, it } from "vitest";

@@ -1,3 +1,5 @@
+// Longer than ~350 lines on purpose: one test per probed bad input, each
+// asserting the refusal and that nothing changed.
 // Validation at the boundary, all or nothing: every argument is checked before
 // any state changes; a refused call leaves no trace (time, tz, namespaces, seq,
 // NTP state), and the tick keeps working afterwards.

@@ -5,6 +5,10 @@
  * that PHC through clock_adjtime. What a wasm reader gets from
  * clock_gettime(CLOCK_AUX + n) is the disciplined clock. Every random draw
  * comes from one seeded generator, so a run replays byte for byte.
+ *
+ * Longer than ~350 lines on purpose: the whole chain (oscillator, PHC, ptp4l,
+ * phc2sys, the run loop) in one file, each class short, so a step of the
+ * simulation reads top to bottom.
  */
 import { CLOCK_AUX } from "../../assembly/layout.ts";
 import type { VirtualClocksource } from "../kernel/clocksource.ts";

@@ -4,6 +4,9 @@
  * paused at its Nth store and resumed later, and a seeded run of many deaths
  * with readers reading every clock throughout (test/faults.test.ts asserts on
  * its counts, bench/faults.ts reports its latencies).
+ *
+// Longer than ~350 lines on purpose: the fault injector and the seeded run
+// that drives it share the run's bookkeeping (deaths, readers, bounds).
  */
 import {
   CLOCK_AUX, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME,
