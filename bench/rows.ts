@@ -15,6 +15,7 @@ import { type CounterMode, Kernel } from "../src/kernel/kernel.ts";
 import type { TimeNamespace } from "../src/kernel/timens.ts";
 import { createReader, kernelSyscalls, type Reader } from "../src/reader.ts";
 import { wasiClockImports, wasiClockImportsNoJs } from "../src/wasi.ts";
+import { hasMultiMemory, wasiClockImportsAdapter } from "../src/wasi-adapter.ts";
 import { Vdso } from "../src/wasm.ts";
 import { testingExports } from "../test/helpers/testing.ts";
 import { add, BASELINE, check, N } from "./measure.ts";
@@ -187,5 +188,10 @@ export async function wasiGuests(provider: Reader, noJsProvider: Reader, guestMe
   let g2: Guest | undefined;
   guests["browser_wasi_shim + wasm-vdso"] = g2 = shim(wasiClockImports(provider, () => g2!.memory));
   guests["wasm-vdso, no JS (guest imports the vDSO's memory)"] = node(wasiClockImportsNoJs(noJsProvider), sharedGuestModule, { memory: guestMemory });
+  // A guest with its own memory, no JS after the first call: the multi-memory adapter (Node 22+).
+  if (hasMultiMemory()) {
+    let g3: Guest | undefined;
+    guests["node:wasi + wasm-vdso multi-memory adapter"] = g3 = node(wasiClockImportsAdapter(provider, () => g3!.memory));
+  }
   return guests;
 }
