@@ -2,11 +2,14 @@
  * `npm run wasi:table`: what each WASI runtime answers for a guest's clocks and
  * randomness, with and without wasm-vdso (the README's table): the clock ids
  * it answers, the resolution it reports against the smallest step seen, a bad
- * id, and random_get into a shared memory.
+ * id, a 50 ms sleep (relative and absolute, through the runtime's poll_oneoff
+ * or the provider's), and random_get into a shared memory.
  */
 import { WASI } from "node:wasi";
 import { WASI as ShimWASI } from "@bjorn3/browser_wasi_shim";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { storeMemory } from "../src/datastore.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
 import { createReader } from "../src/reader.ts";
@@ -52,12 +55,27 @@ function onShared(name: string, g: Guest): string {
   }
 }
 
-const table = ["| runtime | clock ids answered (0-3) | resolution reported / smallest step seen (MONOTONIC) | bad id (7) | random_get on shared memory |", "| --- | --- | --- | --- | --- |"];
+/** One 50 ms MONOTONIC sleep in a child (bench/wasi-sleep.ts), killed after 10 s. */
+function sleep(row: string, mode: "rel" | "abs"): string {
+  const script = fileURLToPath(new URL("./wasi-sleep.ts", import.meta.url));
+  const r = spawnSync(process.execPath, [...process.execArgv, script, row, mode], { encoding: "utf8", timeout: 10_000 });
+  const line = r.stdout?.split("\n").find((l) => l.startsWith("{"));
+  if (!line) return r.signal ? "did not return in 10 s" : `failed (${r.status})`;
+  const { err, guestNs, wallMs } = JSON.parse(line) as { err: number; guestNs: number; wallMs: number };
+  return err ? `errno ${err}` : `${(guestNs / 1e6).toFixed(1)} ms by its clock, ${wallMs.toFixed(1)} ms wall`;
+}
+const sleeps = (row: string) => `relative: ${sleep(row, "rel")}; absolute: ${sleep(row, "abs")}`;
+
+const table = [
+  "| runtime | clock ids answered (0-3) | resolution reported / smallest step seen (MONOTONIC) | bad id (7) | sleep 50 ms on MONOTONIC (poll_oneoff) | random_get on shared memory |",
+  "| --- | --- | --- | --- | --- | --- |",
+];
 for (const [name, g] of Object.entries(guests)) {
-  const ids = [0, 1, 2, 3].map((id) => (g.now(id, 0n) >= 0n ? String(id) : `${id}: errno ${-g.now(id, 0n)}`)).join(", ");
-  table.push(`| ${name} | ${ids} | ${g.res(1)} ns / ${granularity(g)} ns | errno ${-g.now(7, 0n)} | ${onShared(name, g)} |`);
+  const ids = [0, 1, 2, 3].map((id) => (g.now(id, 0n) >= 0n ? String(id) : `${id} (errno ${-g.now(id, 0n)})`)).join(", ");
+  table.push(`| ${name} | ${ids} | ${g.res(1)} ns / ${granularity(g)} ns | errno ${-g.now(7, 0n)} | ${sleeps(name)} | ${onShared(name, g)} |`);
 }
 console.log(table.join("\n"));
+console.log(`\nWith \`clock: "virtual"\` (createWasiProvider), the same sleep: ${sleeps("virtual")}.`);
 exact.close();
 shared.close();
 process.exit(0);
