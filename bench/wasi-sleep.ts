@@ -27,22 +27,22 @@ let env: object | undefined;
 let file = "guest.wasm";
 if (row === "virtual") {
   over = (await createWasiProvider({ guestMemory: mem, runtime: rt, clock: "virtual" })).imports;
+} else if (row.includes("no JS")) {
+  // The guest imports the store's shared memory and reads the fast shared-counter clock.
+  const guestMemory = storeMemory(true);
+  guestMemory.grow(40 - guestMemory.buffer.byteLength / 65536);
+  const shared = await Kernel.create({ counter: "shared", memory: guestMemory });
+  shared.startTicking();
+  const r = await createReader(shared);
+  over = { ...wasiImports({ reader: r, guestMemory: () => guestMemory, runtime: rt, kernel: shared, coarse: true }).imports, ...wasiClockImportsNoJs(r) };
+  env = { memory: guestMemory };
+  file = "guest-shared.wasm";
 } else if (row.includes("wasm-vdso")) {
   const exact = await Kernel.create({ counter: "host-call" });
   exact.startTicking();
   const reader = await createReader(exact);
   over = wasiImports({ reader, guestMemory: mem, runtime: rt, kernel: exact }).imports;
   if (row.includes("multi-memory")) over = { ...over, ...wasiClockImportsAdapter(reader, mem) };
-  if (row.includes("no JS")) {
-    const guestMemory = storeMemory(true);
-    guestMemory.grow(40 - guestMemory.buffer.byteLength / 65536);
-    const shared = await Kernel.create({ counter: "shared", memory: guestMemory });
-    shared.startTicking();
-    const r = await createReader(shared);
-    over = { ...wasiImports({ reader: r, guestMemory: () => guestMemory, runtime: rt, kernel: shared, coarse: true }).imports, ...wasiClockImportsNoJs(r) };
-    env = { memory: guestMemory };
-    file = "guest-shared.wasm";
-  }
 }
 const inst = new WebAssembly.Instance(module(file), { ...(env ? { env } : {}), wasi_snapshot_preview1: { ...rt, ...over } } as WebAssembly.Imports);
 (runtime as unknown as { initialize(i: unknown): void }).initialize(inst);

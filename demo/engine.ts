@@ -13,7 +13,8 @@
 // The demo calls the package's public API (src/index.ts), as a user calls "wasm-vdso".
 import { createReader, Kernel, layout, ntp, PiServo, piGains, PtpSimulation, type Reader, type Sample, seededClocks, type View, type VirtualClocksource } from "../src/index.ts";
 
-export const CLOCKS = 8;
+/** One simulated grandmaster per aux clock. */
+export const CLOCKS = layout.MAX_AUX_CLOCKS;
 export const SEED = 2026;
 
 /** What a visitor can set per clock. */
