@@ -10,12 +10,12 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { createReader, layout, type Reader, type ReaderStatus, storeMemory, type View } from "../src/index.ts";
 import { type Batch, CLOCKS, type ClockParams, type Control, Engine, initialParams, type Point, type Reply, type Resume } from "./engine.ts";
+import { axis, COLORS, fmtNs, stroke } from "./look.ts";
+import { addSample, buildStatsPlots, redrawStats, renderStats, statsSnapshot } from "./stats-plots.ts";
 
 const { CLOCK_AUX, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME, CLOCK_TAI, vdso_arch_data, vdso_clock, vdso_clock_mode, vdso_time_data, vdso_timestamp } = layout;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $("status");
-/** Series colours: none of them a state colour (the states are labelled badges). */
-const COLORS = ["#7aa2f7", "#ff9e64", "#bb9af7", "#2ac3de", "#f7768e", "#c0caf5", "#73daca", "#d4a373"];
 /** The plots show this much virtual time, whatever each clock's sync interval. */
 const WINDOW_S = 240;
 const isolated = globalThis.crossOriginIsolated === true;
@@ -224,6 +224,7 @@ function onSample(s: Point): void {
     series.sysOff[i][col] = s.offset;
     series.sysFreq[i][col] = s.freq;
     series.auxTruth[i][col] = Number.isFinite(s.truth) ? s.truth : null;
+    addSample(i, s.t, s.truth, s.state >= 2 && (stateHistory[i].at(-1) ?? 0) >= 2);
   }
 }
 
@@ -399,6 +400,7 @@ function select(i: number | null): void {
   });
   plotOffset?.redraw(false);
   plotFreq?.redraw(false);
+  redrawStats();
 }
 
 // ---- plots ----
@@ -417,14 +419,6 @@ const kind1 = () => $<HTMLSelectElement>("plot-kind").value as Kind;
 const kind2 = () => $<HTMLSelectElement>("plot-kind2").value as Kind;
 const linear = () => $<HTMLSelectElement>("plot-scale").value === "linear";
 
-function fmtNs(v: number): string {
-  const a = Math.abs(v);
-  const s = v < 0 ? "−" : "";
-  if (a >= 1e9) return `${s}${+(a / 1e9).toPrecision(3)} s`;
-  if (a >= 1e6) return `${s}${+(a / 1e6).toPrecision(3)} ms`;
-  if (a >= 1e3) return `${s}${+(a / 1e3).toPrecision(3)} µs`;
-  return `${s}${+a.toPrecision(3)} ns`;
-}
 function fmtPpb(v: number): string {
   const a = Math.abs(v);
   return a >= 1e3 ? `${v < 0 ? "−" : ""}${+(a / 1e3).toPrecision(3)} ppm` : `${v < 0 ? "−" : ""}${+a.toPrecision(3)} ppb`;
@@ -496,7 +490,6 @@ function eventsPlugin(): uPlot.Plugin {
 
 function plotOpts(el: HTMLElement, kind: Kind, log: boolean): uPlot.Options {
   const fmtV = kind === "ptpFreq" || kind === "sysFreq" ? fmtPpb : fmtNs;
-  const stroke = (i: number) => () => (selectedClock === null || selectedClock === i ? COLORS[i] : `${COLORS[i]}30`);
   return {
     width: Math.max(200, el.clientWidth),
     height: 260,
@@ -509,21 +502,14 @@ function plotOpts(el: HTMLElement, kind: Kind, log: boolean): uPlot.Options {
       y: log ? { distr: 4, asinh: 100 } : kind === "ptpOff" || kind === "ptpTruth" || kind === "auxTruth" || kind === "sysOff" ? { range: () => linearRange() } : {},
     },
     axes: [
-      { stroke: "#9aa3b5", grid: { stroke: "#222831" }, ticks: { stroke: "#333a46" }, label: "virtual time (s)", labelSize: 18, labelFont: "12px system-ui", font: "11px system-ui" },
-      {
-        stroke: "#9aa3b5",
-        grid: { stroke: "#222831" },
-        ticks: { stroke: "#333a46" },
+      axis("virtual time (s)"),
+      axis(KIND_INFO[kind].axis, {
         size: 64,
-        label: KIND_INFO[kind].axis,
-        labelSize: 18,
-        labelFont: "12px system-ui",
-        font: "11px system-ui",
         ...(log ? { splits: asinhSplits, filter: (_u: uPlot, splits: number[]) => splits } : {}),
         values: (_u: uPlot, vals: Array<number | null>) => vals.map((v) => (v === null ? "" : fmtV(v))),
-      },
+      }),
     ],
-    series: [{ label: "t (s)" }, ...COLORS.map((_, i) => ({ label: `ptp${i}`, stroke: stroke(i), spanGaps: true, width: 1.25, points: { show: false } }))],
+    series: [{ label: "t (s)" }, ...COLORS.map((_, i) => ({ label: `ptp${i}`, stroke: stroke(i, () => selectedClock), spanGaps: true, width: 1.25, points: { show: false } }))],
     plugins: [eventsPlugin()],
   };
 }
@@ -865,6 +851,7 @@ function frame(): void {
   renderClocks();
   if (frames % 15 === 0) {
     renderPlots();
+    renderStats();
     renderPage();
     renderWriter();
     renderLog();
@@ -891,6 +878,7 @@ perfStepNs = perfStep();
 buildTable();
 buildLegend();
 buildPlots();
+buildStatsPlots(() => selectedClock);
 wireControls();
 counterNow();
 requestAnimationFrame(frame);
@@ -905,6 +893,8 @@ window.__demo = {
   /** Each clock's parameters as the engine holds them (its last batch). */
   params: () => JSON.parse(JSON.stringify(params)),
   sent: () => sent,
+  /** The histogram's and the TDEV plot's data, and the per-clock sample counts the note shows. */
+  stats: statsSnapshot,
   running: () => running,
   status: () => {
     const s = reader.status();

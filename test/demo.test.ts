@@ -25,12 +25,29 @@ type Demo = {
   sent(): number;
   running(): boolean;
   status(): { writer: string; degraded: boolean; publications: string };
+  stats(): { hist: Array<Array<number | null>>; tdev: Array<Array<number | null>>; shown: Array<{ n: number; outside: number }> };
 };
 
 /** "sec.nsec" as ns (null for a disabled clock or an errno). */
 const ns = (v: string) => (/^\d+\.\d{9}$/.test(v) ? BigInt(v.replace(".", "")) : null);
 /** The page is no wider than the window (nothing scrolls sideways but inner scroll boxes). */
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+const PLOTS = ["plot-offset", "plot-freq", "plot-hist", "plot-tdev"];
+/** Each plot's canvas width minus its box's (at most 0 when the plots follow the window). */
+const plotsFit = (page: Page) => page.evaluate((ids) => ids.map((id) => document.querySelector(`#${id} canvas`)!.getBoundingClientRect().width - document.getElementById(id)!.clientWidth), PLOTS);
+/**
+ * Waits (no timed assertion, a condition with a timeout) until every clock's
+ * steady state has at least `minN` samples and a TDEV above 0 at τ0.
+ */
+const statsReady = (page: Page, minN: number) =>
+  page.waitForFunction(
+    (m) => {
+      const s = (window as unknown as { __demo: Demo }).__demo.stats();
+      return s.tdev.length === 9 && s.shown.every((c, i) => c.n >= m && (s.tdev[i + 1][0] ?? 0) > 0);
+    },
+    minN,
+    { timeout: 60_000 },
+  );
 
 describe.skipIf(!CHROMIUM)("demo in Chromium", () => {
   let server: PreviewServer;
@@ -88,6 +105,34 @@ describe.skipIf(!CHROMIUM)("demo in Chromium", () => {
     await page.selectOption("#speed", "1");
   });
 
+  it("the histogram and TDEV plots fill once the clocks lock: TDEV finite and above 0 at τ0 for every clock, the counts sum to the samples shown", async () => {
+    await page.selectOption("#speed", "10");
+    await statsReady(page, 3); // ptp0 was just stepped: its steady state starts again once both servos are back in s2
+    await page.selectOption("#speed", "1");
+    // The note and the plots are written by one call: read both in one evaluation.
+    const { stats, notes } = await page.evaluate(() => ({
+      stats: (window as unknown as { __demo: Demo }).__demo.stats(),
+      notes: Array.from(document.querySelectorAll<HTMLElement>("#stats-note .stat-n")).map((e) => ({ clock: Number(e.dataset.clock), n: Number(e.dataset.n), outside: Number(e.dataset.outside), text: e.textContent })),
+    }));
+    expect(notes.map((e) => e.clock)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const edges = stats.hist[0] as number[];
+    expect(edges.length).toBeGreaterThan(2);
+    expect(edges[0]).toBeCloseTo(-edges[edges.length - 1], 9); // symmetric around 0
+    const taus = stats.tdev[0] as number[];
+    expect(taus[0]).toBe(1); // τ0: phc2sys polls every second
+    for (const { clock, n, outside, text } of notes) {
+      expect(text).toMatch(new RegExp(`^ptp${clock} ${n}\\b`));
+      // The step line repeats the last bin's count at the last edge: the bins are all but the last point.
+      const counts = (stats.hist[clock + 1] as number[]).slice(0, -1);
+      expect(counts.reduce((a, b) => a + b, 0) + outside, `ptp${clock}`).toBe(n);
+      expect(n).toBeGreaterThanOrEqual(3);
+      const t0 = stats.tdev[clock + 1][0];
+      expect(Number.isFinite(t0) && t0! > 0, `ptp${clock} TDEV(τ0) = ${t0}`).toBe(true);
+      for (const v of stats.tdev[clock + 1]) if (v !== null) expect(v).toBeGreaterThan(0);
+    }
+    console.log(`TDEV(1 s) per clock, ns: ${notes.map((e) => (stats.tdev[e.clock + 1][0] as number).toFixed(1)).join(", ")} (n = ${notes.map((e) => e.n).join(", ")})`);
+  }, 90_000);
+
   it("fits the window: no horizontal overflow at 1440 px, after a resize to 1024 px, at 390 px; the plots follow", async () => {
     expect(await overflow(page)).toBeLessThanOrEqual(0);
     const plotW = () => page.evaluate(() => [document.querySelector("#plot-offset canvas")!.getBoundingClientRect().width, document.querySelector("#plot-offset")!.clientWidth]);
@@ -98,12 +143,15 @@ describe.skipIf(!CHROMIUM)("demo in Chromium", () => {
     const [w1024, box1024] = await plotW();
     expect(w1024).toBeLessThan(w1440);
     expect(w1024).toBeLessThanOrEqual(box1024 + 1);
+    for (const d of await plotsFit(page)) expect(d).toBeLessThanOrEqual(1);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(400);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
+    for (const d of await plotsFit(page)) expect(d).toBeLessThanOrEqual(1);
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.waitForTimeout(400);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
+    for (const d of await plotsFit(page)) expect(d).toBeLessThanOrEqual(1);
   });
 
   it("state badges are readable: text contrast at least 4.5:1 (WCAG AA)", async () => {
@@ -189,6 +237,10 @@ describe.skipIf(!CHROMIUM)("demo in Chromium", () => {
 
   it("no console errors; screenshots for the README (desktop, and a phone at 390 px)", async () => {
     mkdirSync(`${root}test-results`, { recursive: true });
+    // The restart began every steady state again: let the histogram and TDEV fill before the picture.
+    await page.selectOption("#speed", "10");
+    await statsReady(page, 60);
+    await page.selectOption("#speed", "1");
     await page.waitForTimeout(1000);
     await page.screenshot({ path: `${root}test-results/demo.png`, fullPage: true });
     expect(errors, errors.join("\n")).toEqual([]);
@@ -199,14 +251,19 @@ describe.skipIf(!CHROMIUM)("demo in Chromium", () => {
     try {
       await phone.goto(server.resolvedUrls!.local[0]);
       await phone.waitForFunction(() => (window as unknown as { __demo?: unknown }).__demo !== undefined, null, { timeout: 30_000 });
-      await phone.waitForTimeout(2500);
+      await phone.selectOption("#speed", "10");
+      await statsReady(phone, 30);
+      await phone.selectOption("#speed", "1");
+      await phone.waitForTimeout(1000);
       expect(await overflow(phone)).toBeLessThanOrEqual(0);
+      for (const d of await plotsFit(phone)) expect(d).toBeLessThanOrEqual(1);
       await phone.screenshot({ path: `${root}test-results/demo-phone.png` });
+      await phone.locator(".stats-grid").screenshot({ path: `${root}test-results/demo-phone-stats.png` });
       expect(phoneErrors, phoneErrors.join("\n")).toEqual([]);
     } finally {
       await phone.close();
     }
-  }, 45_000);
+  }, 120_000);
 });
 
 describe.skipIf(!CHROMIUM)("demo without cross-origin isolation", () => {
