@@ -90,8 +90,7 @@ export function renderStats(force = false): void {
   lastRender = now;
   // The bins fit the clocks on show: the selected one, or all.
   const sel = selected();
-  const pooled = runs.filter((_, i) => sel === null || sel === i).flatMap((r) => r.xs);
-  halfWidth = halfWidthFor(pooled);
+  halfWidth = halfWidthFor(runs.filter((_, i) => sel === null || sel === i).map((r) => r.xs));
   const hs = runs.map((r) => histogram(r.xs, halfWidth, BINS));
   plotHist.setData([hs[0].edges, ...hs.map((h) => [...h.counts, h.counts[BINS - 1]])]);
   shown = hs.map((h, i) => ({ n: runs[i].xs.length, outside: h.under + h.over }));

@@ -39,11 +39,24 @@ export function niceCeil(v: number): number {
   return 10 * p;
 }
 
-/** A histogram's half width: the 99th percentile of |x| rounded up, so a few outliers land outside instead of squeezing every bin. */
-export function halfWidthFor(xs: ArrayLike<number>, quantile = 0.99): number {
-  if (!xs.length) return 1;
-  const a = Float64Array.from(xs, Math.abs).sort();
-  return niceCeil(a[Math.floor(quantile * (a.length - 1))]);
+/**
+ * A histogram's half width over several series pooled: the 99th percentile of
+ * |x| rounded up to a 1-2-3-5 step (at least 1), so a few outliers land
+ * outside instead of squeezing every bin. It walks up the steps counting, not
+ * sorting: the smallest step with more than q·(N−1) samples at or below it.
+ */
+export function halfWidthFor(series: ArrayLike<number>[], quantile = 0.99): number {
+  const a = new Float64Array(series.reduce((n, xs) => n + xs.length, 0));
+  let k = 0;
+  for (const xs of series) for (let i = 0; i < xs.length; i++) a[k++] = Math.abs(xs[i]);
+  const need = Math.floor(quantile * (a.length - 1)) + 1;
+  let c = 1;
+  for (;;) {
+    let n = 0;
+    for (let i = 0; i < a.length; i++) if (a[i] <= c) n++;
+    if (n >= need || !Number.isFinite(c)) return c;
+    c = niceCeil(c * 1.01);
+  }
 }
 
 export interface TdevPoint {

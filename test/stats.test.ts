@@ -36,8 +36,17 @@ describe("histogram", () => {
     expect([niceCeil(260), niceCeil(300), niceCeil(301), niceCeil(6), niceCeil(0.07)]).toEqual([300, 300, 500, 10, 0.1]);
     fc.assert(fc.property(fc.double({ min: 1e-6, max: 1e9, noNaN: true }), (v) => void expect(niceCeil(v) / v).toSatisfy((r: number) => r >= 1 - 1e-9 && r <= 2 + 1e-9)));
     const xs = [...new Array(99).fill(-7), 1e6];
-    const w = halfWidthFor(xs);
+    const w = halfWidthFor([xs.slice(0, 50), xs.slice(50)]);
     expect(w).toBe(10);
+    expect(halfWidthFor([[], []])).toBe(1);
+    // Counting up the steps gives what sorting would: the step at or above the sorted quantile (at least 1).
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer({ min: -1e7, max: 1e7 }), { maxLength: 80 }), { minLength: 1, maxLength: 4 }), (series) => {
+        const a = series.flat().map(Math.abs).sort((x, y) => x - y);
+        const q = a.length ? a[Math.floor(0.99 * (a.length - 1))] : 0;
+        expect(halfWidthFor(series)).toBe(q <= 1 ? 1 : niceCeil(q));
+      }),
+    );
     expect(histogram(xs, w, 20).over).toBe(1);
   });
 });
