@@ -111,6 +111,6 @@ console.log(`\nwasm-vdso bench, ${new Date().toISOString()}, ${machine.cpu}, ${m
 console.log(lines.join("\n"));
 mkdirSync(join(root, "bench/results"), { recursive: true });
 const file = join(root, "bench/results", `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, readsPerTask: N, timeMs: TIME_MS, rounds: ROUNDS, phase, rows, targets, throughput, ptpSeconds: { clocks8: ptp8, hosts8x8: ptp64 }, baseline: BASELINE }, null, 2));
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, readsPerTask: N, timeMs: TIME_MS, rounds: ROUNDS, phase, rows, targets, throughput, ptpSeconds: { clocks8: ptp8, hosts8x8: ptp64 }, baseline: BASELINE, only: process.env.BENCH_ONLY }, null, 2));
 console.log(`\nJSON: ${file}`);
 process.exit(0);

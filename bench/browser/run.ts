@@ -20,14 +20,18 @@ const CHROMIUM = process.env.CHROMIUM ?? ["/usr/bin/chromium", "/usr/bin/chromiu
 // Setup and the target slices take about a minute; each round runs ~45 rows of TIME_MS plus 50 ms warm-up.
 const DEADLINE_S = Number(process.env.BENCH_BROWSER_TIMEOUT_S ?? 180 + (ROUNDS * 45 * (TIME_MS + 60) * 3) / 1000);
 
+// BENCH_RESULTS_DIR: where the JSON goes (the smoke test writes to a temporary folder).
+const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(root, "bench/results");
+const out = mkdtempSync(join(tmpdir(), "wasm-vdso-bench-page-"));
+
 function fail(why: string): never {
+  rmSync(out, { recursive: true, force: true });
   console.error(`bench:browser failed: ${why}`);
   process.exit(1);
 }
 if (!CHROMIUM) fail("no Chromium at /usr/bin/chromium (apt-get install chromium, or set CHROMIUM)");
-
-const out = mkdtempSync(join(tmpdir(), "wasm-vdso-bench-page-"));
-await build({ entryPoints: [join(root, "bench/browser/page.ts")], bundle: true, format: "esm", platform: "browser", target: "es2022", external: ["node:*"], outfile: join(out, "page.js"), logLevel: "warning" });
+await build({ entryPoints: [join(root, "bench/browser/page.ts")], bundle: true, format: "esm", platform: "browser", target: "es2022", external: ["node:*"], outfile: join(out, "page.js"), logLevel: "error" })
+  .catch((e: Error) => fail(`the page did not bundle: ${e.message}`));
 
 // /out/page.js sits one folder down, so the bridge's `../build/<name>.wasm` is /build/.
 const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
@@ -36,6 +40,7 @@ const server = createServer((req, res) => {
   const url = decodeURIComponent((req.url ?? "/").split("?")[0]);
   const headers = { ...crossOriginIsolation, "Cache-Control": "no-store" };
   if (url === "/") return res.writeHead(200, { ...headers, "Content-Type": "text/html" }).end(html);
+  if (url === "/plain") return res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>not isolated</title>"); // no COOP/COEP
   const [dir, rest] = url.startsWith("/out/") ? [out, url.slice(5)] : url.startsWith("/build/") ? [join(root, "build"), url.slice(7)] : [undefined, ""];
   const path = dir && normalize(join(dir, rest));
   if (!path || !path.startsWith(dir) || !existsSync(path)) return res.writeHead(404, headers).end();
@@ -44,11 +49,34 @@ const server = createServer((req, res) => {
 await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
 const port = (server.address() as { port: number }).port;
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await chromium
+  .launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"], timeout: 60_000 })
+  .catch((e: Error) => (server.close(), fail(`Chromium did not start: ${e.message.split("\n")[0]}`)));
 let result: Record<string, unknown>;
+
+/** performance.now() in a page without COOP/COEP: its step and its cost (the median of 7 windows of 100 k calls). */
+async function notIsolated(): Promise<{ crossOriginIsolated: boolean; performanceNowStepNs: number; performanceNowNs: number }> {
+  const p = await browser.newPage();
+  await p.goto(`http://127.0.0.1:${port}/plain`);
+  const r = await p.evaluate(() => {
+    let step = Infinity;
+    for (let i = 0, last = performance.now(); i < 100_000; i++) {
+      const t = performance.now();
+      if (t > last) step = Math.min(step, t - last);
+      last = t;
+    }
+    const costs: number[] = [];
+    for (let w = 0; w < 7; w++) {
+      let a = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < 100_000; i++) a += performance.now();
+      costs.push(((performance.now() - t0) * 1e6) / 100_000 + (a < 0 ? 1 : 0));
+    }
+    return { crossOriginIsolated, performanceNowStepNs: Math.round(step * 1e6), performanceNowNs: costs.sort((x, y) => x - y)[3] };
+  });
+  await p.close();
+  return r;
+}
 try {
   const page = await browser.newPage();
   let resolveDone: (r: { error?: string; result?: Record<string, unknown> }) => void;
@@ -65,6 +93,7 @@ try {
   const r = await finished;
   if (r.error) throw new Error(`in the page: ${r.error}`);
   result = r.result!;
+  result.notIsolated = await notIsolated();
 } catch (e) {
   await browser.close().catch(() => {});
   server.close();
@@ -75,17 +104,18 @@ await browser.close();
 server.close();
 rmSync(out, { recursive: true, force: true });
 
+
 type Row = { name: string; ns: number; ratio: number; rounds: number[]; note?: string };
 const { page, ...measured } = result as { page: { cores: number; userAgent: string; crossOriginIsolated: boolean; performanceNowStepNs: number }; rows: Row[] };
 const machine = { cpu: cpus()[0]?.model, cores: page.cores, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${process.platform} ${process.arch}`, browser: `Chromium ${version}`, userAgent: page.userAgent, crossOriginIsolated: page.crossOriginIsolated, performanceNowStepNs: page.performanceNowStepNs };
 const date = new Date().toISOString();
-const json = { date, machine, ...measured, throughput: {}, baseline: SHIM_WASI, baselineWhy: "a page has no node:wasi: ratios are to browser_wasi_shim's clock_time_get, measured in the same run" };
+const json = { date, machine, ...measured, throughput: {}, baseline: SHIM_WASI, baselineWhy: "a page has no node:wasi: ratios are to browser_wasi_shim's clock_time_get, measured in the same run", only: process.env.BENCH_ONLY };
 
 const fmt = (x: number, d = 2) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(d));
 console.log(`\nwasm-vdso bench in Chromium ${version}, ${date}, performance.now() step ${page.performanceNowStepNs} ns\n`);
 console.log(["| row | ns per read (median) | × browser_wasi_shim | range over rounds (ns) | note |", "| --- | ---: | ---: | ---: | --- |", ...measured.rows.map((x) => `| ${x.name} | ${fmt(x.ns)} | ${fmt(x.ratio, 3)} | ${fmt(Math.min(...x.rounds))}-${fmt(Math.max(...x.rounds))} | ${x.note ?? ""} |`)].join("\n"));
-mkdirSync(join(root, "bench/results"), { recursive: true });
-const file = join(root, "bench/results", `browser-${date.replace(/[:.]/g, "-")}.json`);
+mkdirSync(resultsDir, { recursive: true });
+const file = join(resultsDir, `browser-${date.replace(/[:.]/g, "-")}.json`);
 writeFileSync(file, JSON.stringify(json, null, 2));
 console.log(`\nJSON: ${file}`);
 process.exit(0);
