@@ -16,6 +16,7 @@ type Run = {
   rows: Array<{ name: string; ns: number; ratio: number; rounds: number[]; note?: string }>;
   targets: Array<{ id: string; what: string; ratio: number; max: number; met?: boolean; paired?: number; rounds: number; context?: boolean }>;
   throughput: Record<string, number>; ptpSeconds?: { clocks8: number; hosts8x8: number };
+  notIsolated?: { performanceNowStepNs: number; performanceNowNs: number };
 };
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -54,7 +55,7 @@ const block = [
   `Node: measured with \`npm run bench\` on ${n.machine.cpu} (${n.machine.cores} cores), Node ${n.machine.node}, ${n.date.slice(0, 10)}; every row in ${n.rounds} rounds of ${n.timeMs} ms (median; range over rounds), ratios the median of per-round ratios. Machine phase: ${n.phase ?? "not recorded"}. JSON: ${link(nodeFile)}.`,
   ``,
   b
-    ? `Chromium: measured with \`npm run bench:browser\` in ${b.machine.browser} (headless, a cross-origin isolated page; \`performance.now()\` steps ${b.machine.performanceNowStepNs} ns there), same machine, ${b.date.slice(0, 10)}; ${b.rounds} rounds of ${b.timeMs} ms. A page has no node:wasi: its ratio column is to ${b.baseline}. Machine phase: ${b.phase ?? "not recorded"}. JSON: ${link(browserFile!)}.`
+    ? `Chromium: measured with \`npm run bench:browser\` in ${b.machine.browser} (headless, a cross-origin isolated page; \`performance.now()\` steps ${b.machine.performanceNowStepNs} ns there), same machine, ${b.date.slice(0, 10)}; ${b.rounds} rounds of ${b.timeMs} ms. ${b.notIsolated ? `In a page that is not isolated (no COOP/COEP), \`performance.now()\` steps ${b.notIsolated.performanceNowStepNs} ns and costs ${fmt(b.notIsolated.performanceNowNs)} ns a call (median of 7 windows of 100 k calls, same run). ` : ""}A page has no node:wasi: its ratio column is to ${b.baseline}. Machine phase: ${b.phase ?? "not recorded"}. JSON: ${link(browserFile!)}.`
     : `Chromium: no \`npm run bench:browser\` result in bench/results/.`,
   ``,
   `| target | id | at most | Node: ratio (rounds) | (paired slices) | | Chromium: ratio (rounds) | (paired slices) | |`,
