@@ -14,12 +14,13 @@ import { CLOCK_MONOTONIC } from "../assembly/layout.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
 import { runPtpHosts } from "../src/ptp/run.ts";
 import { spawn } from "../src/workers/spawn.ts";
-import { BASELINE, N, ROUNDS, runRounds, TIME_MS } from "./measure.ts";
+import { BASELINE, cRow, N, phaseOf, ROUNDS, runRounds, TIME_MS } from "./measure.ts";
+import { nodePlatform } from "./node.ts";
 import { defineRows } from "./rows.ts";
 import { measureTargets, ratioOf } from "./targets.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const setup = await defineRows();
+const setup = await defineRows(nodePlatform);
 
 // C, through the real vDSO: compiled once, run in every round.
 let cProgram: string | undefined;
@@ -31,15 +32,15 @@ try {
   console.log(`(C row skipped: no working C compiler: ${(e as Error).message.split("\n")[0]})`);
 }
 
-const rows = await runRounds(cProgram);
+const c = cRow(cProgram);
+const rows = await runRounds(c);
 const base = rows.find((r) => r.name === BASELINE)!;
 for (const r of rows) r.ratio = ratioOf(r, base);
-const targets = await measureTargets(rows, cProgram);
+const targets = await measureTargets(rows, c);
 
 // The machine runs at two speeds for seconds at a time: the floor row (a fixed
 // wasm loop) per round says which phase each round ran in.
-const floor = rows.find((r) => r.name.startsWith("floor:"));
-const phase = floor && (Math.max(...floor.rounds) / Math.min(...floor.rounds) < 1.3 ? `one phase (floor ${Math.min(...floor.rounds).toFixed(2)}-${Math.max(...floor.rounds).toFixed(2)} ns)` : `mixed phases (floor ${floor.rounds.map((x) => x.toFixed(1)).join(", ")} ns by round)`);
+const phase = phaseOf(rows);
 
 // Reader workers on one shared store, the writer ticking at 1 kHz.
 async function aggregate(readers: number, ms = 1000): Promise<number> {
@@ -110,6 +111,6 @@ console.log(`\nwasm-vdso bench, ${new Date().toISOString()}, ${machine.cpu}, ${m
 console.log(lines.join("\n"));
 mkdirSync(join(root, "bench/results"), { recursive: true });
 const file = join(root, "bench/results", `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, readsPerTask: N, timeMs: TIME_MS, rounds: ROUNDS, phase, rows, targets, throughput, ptpSeconds: { clocks8: ptp8, hosts8x8: ptp64 }, baseline: BASELINE }, null, 2));
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, readsPerTask: N, timeMs: TIME_MS, rounds: ROUNDS, phase, rows, targets, throughput, ptpSeconds: { clocks8: ptp8, hosts8x8: ptp64 }, baseline: BASELINE, only: process.env.BENCH_ONLY }, null, 2));
 console.log(`\nJSON: ${file}`);
 process.exit(0);

@@ -1,116 +1,14 @@
 /**
- * How the bench measures: rows registered as tasks, each run in ROUNDS rounds
- * of tinybench (medians reported), and a target's two rows also run
- * alternately in short slices (the machine changes speed over seconds).
+ * The bench's measuring in Node: the portable part (core.ts) plus the C row,
+ * a program run through the real vDSO (execFileSync: Node only).
  */
 import { execFileSync } from "node:child_process";
-import { Bench } from "tinybench";
+import { C_ROW, type External } from "./core.ts";
 
-export const N = 1000; // reads per task in every loop row
-export const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 100);
-// The machine is shared and noisy (rows move 20-100 % between moments): every
-// row is measured in each of ROUNDS rounds, and the median is reported.
-export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-export const C_ROW = "C clock_gettime(MONOTONIC), real vDSO";
-export const BASELINE = "node:wasi clock_time_get(MONOTONIC)";
+export * from "./core.ts";
 
-export interface Task {
-  name: string;
-  group: string;
-  /** reads per call of fn */
-  per: number;
-  note?: string;
-  fn: () => unknown;
-}
-export interface Row {
-  name: string;
-  group: string;
-  ns: number; // per read, median over rounds
-  rounds: number[]; // per read, each round
-  note?: string;
-  ratio?: number;
-}
-
-export const tasks: Task[] = [];
-// BENCH_ONLY=<regex> runs a subset of rows (node:wasi, the baseline, always runs).
-const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
-export function add(group: string, name: string, fn: () => unknown, per = 1, note?: string): void {
-  if (only && !only.test(name) && name !== BASELINE) return;
-  tasks.push({ name, group, per, note, fn });
-}
-export const check = (v: bigint | number, what: string) => {
-  if (v < 0) throw new Error(`${what} failed: ${v}`);
-};
-export const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-// The kernels tick on this thread's event loop (250 Hz), and tinybench awaits
-// only microtasks between iterations: without a real yield no tick would run
-// for a whole round, the pages would go seconds stale, and every read would
-// take the normalisation the kernel needs only after a stall (a division).
-// So between iterations (untimed), the event loop turns whenever 2 ms passed.
-let lastTurn = performance.now();
-export async function letKernelsTick(force = false): Promise<void> {
-  if (!force && performance.now() - lastTurn < 2) return;
-  await new Promise((r) => setImmediate(r));
-  lastTurn = performance.now();
-}
-
-/** Every task in ROUNDS rounds (each round starting at another row), plus the C program once a round. */
-export async function runRounds(cProgram: string | undefined): Promise<Row[]> {
-  const perRound = new Map<string, number[]>([...tasks.map((t) => [t.name, []] as [string, number[]]), [C_ROW, []]]);
-  for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: TIME_MS, warmupTime: 50 });
-    const start = Math.floor((round * tasks.length) / ROUNDS);
-    for (const t of [...tasks.slice(start), ...tasks.slice(0, start)]) bench.add(t.name, t.fn, { beforeEach: () => letKernelsTick() });
-    await bench.run();
-    for (const task of bench.tasks) {
-      const t = tasks.find((x) => x.name === task.name)!;
-      if (task.result.state !== "completed") throw new Error(`${task.name}: ${task.result.state}`);
-      perRound.get(t.name)!.push((task.result.period * 1e6) / t.per);
-    }
-    if (cProgram) perRound.get(C_ROW)!.push(Number(execFileSync(cProgram, ["5000000"], { encoding: "utf8" }).split(" ")[0]));
-    console.log(`round ${round + 1}/${ROUNDS} done`);
-  }
-  const rows: Row[] = tasks.map((t) => ({ name: t.name, group: t.group, ns: median(perRound.get(t.name)!), rounds: perRound.get(t.name)!, note: t.note }));
-  if (cProgram) rows.push({ name: C_ROW, group: "native", ns: median(perRound.get(C_ROW)!), rounds: perRound.get(C_ROW)! });
-  return rows;
-}
-
-// A target's two rows run alternately in 3 ms slices (the C program for ~3 ms
-// of reads); its paired ratio is the median over adjacent pairs of slices.
-function nsPerReadJs(t: Task, sliceMs: number): number {
-  const t0 = performance.now();
-  let n = 0;
-  let t1: number;
-  do {
-    t.fn();
-    n++;
-  } while ((t1 = performance.now()) - t0 < sliceMs);
-  return ((t1 - t0) * 1e6) / (n * t.per);
-}
-/** A slice of row `name`, or undefined if it did not run. A JS/wasm slice first runs 1 ms untimed, so it starts warm. */
-function slice(name: string, sliceMs: number, cProgram: string | undefined): (() => number) | undefined {
-  if (name === C_ROW) return cProgram ? () => Number(execFileSync(cProgram, ["100000"], { encoding: "utf8" }).split(" ")[0]) : undefined;
-  const t = tasks.find((x) => x.name === name);
-  return t && (() => (nsPerReadJs(t, 1), nsPerReadJs(t, sliceMs)));
-}
-export async function pairedRatio(a: string, b: string, cProgram: string | undefined, pairs = 41, sliceMs = 3): Promise<number | undefined> {
-  const sa = slice(a, sliceMs, cProgram), sb = slice(b, sliceMs, cProgram);
-  if (!sa || !sb) return undefined;
-  const ratios: number[] = [];
-  for (let i = 0; i < pairs; i++) {
-    await letKernelsTick(true);
-    // Alternate which goes first, so a drift within a pair cancels out.
-    if (i % 2) {
-      const y = sb();
-      ratios.push(sa() / y);
-    } else {
-      const x = sa();
-      ratios.push(x / sb());
-    }
-  }
-  return median(ratios);
+/** The C program as an external row: 5 M reads a round, 100 k (~3 ms) a slice. */
+export function cRow(cProgram: string | undefined): External | undefined {
+  const run = (n: number) => Number(execFileSync(cProgram!, [String(n)], { encoding: "utf8" }).split(" ")[0]);
+  return cProgram ? { name: C_ROW, group: "native", round: () => run(5_000_000), slice: () => run(100_000) } : undefined;
 }

@@ -3,14 +3,14 @@
  * Wasm loop rows read through the testing build (the release reader plus
  * `read_loop`), made by the bridge as a kernel's own readers are; JS rows read
  * through public Readers (what users call); peers are called from the same
- * kind of wasm loop (build/bench.wasm) or guest (build/guest.wasm).
+ * kind of wasm loop (build/bench.wasm) or guest (build/guest.wasm). No `node:`
+ * import: Node (node.ts) and a page (browser/page.ts) say how to load a build
+ * file and which WASI runtimes they have.
  */
-import { readFileSync } from "node:fs";
-import { WASI } from "node:wasi";
 import { WASI as ShimWASI } from "@bjorn3/browser_wasi_shim";
 import { CLOCK_AUX, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME, MAX_AUX_CLOCKS } from "../assembly/layout.ts";
 import { storeMemory } from "../src/datastore.ts";
-import { SharedCounterClocksource, VirtualClocksource } from "../src/kernel/clocksource.ts";
+import { hostClocksource, SharedCounterClocksource, VirtualClocksource } from "../src/kernel/clocksource.ts";
 import { type CounterMode, Kernel } from "../src/kernel/kernel.ts";
 import type { TimeNamespace } from "../src/kernel/timens.ts";
 import { createReader, kernelSyscalls, type Reader } from "../src/reader.ts";
@@ -18,10 +18,24 @@ import { wasiClockImports, wasiClockImportsNoJs } from "../src/wasi.ts";
 import { hasMultiMemory, wasiClockImportsAdapter } from "../src/wasi-adapter.ts";
 import { Vdso } from "../src/wasm.ts";
 import { testingExports } from "../test/helpers/testing.ts";
-import { add, BASELINE, check, N } from "./measure.ts";
+import { add, check, N } from "./core.ts";
 import { tsReader } from "./ts-reader.ts";
 
-const file = (p: string) => readFileSync(new URL(`../${p}`, import.meta.url));
+/** A WASI preview1 runtime: `module` instantiated with its imports, `over` spread over them, and initialised. */
+export type WasiRuntime = (module: WebAssembly.Module, over?: object, env?: object) => WebAssembly.Exports;
+export interface Platform {
+  /** A file of the build (build/bench.wasm, build/guest.wasm, ...). */
+  load(path: string): Promise<BufferSource>;
+  /** The WASI runtimes here by name, the first the one the import and adapter rows run under. */
+  runtimes: Record<string, WasiRuntime>;
+}
+
+export const shimRuntime: WasiRuntime = (module, over = {}, env) => {
+  const w = new ShimWASI([], [], []);
+  const i = new WebAssembly.Instance(module, { ...(env ? { env } : {}), wasi_snapshot_preview1: { ...w.wasiImport, ...over } } as WebAssembly.Imports);
+  w.initialize(i as never);
+  return i.exports;
+};
 
 async function testingReader(k: Kernel, ns: TimeNamespace | null) {
   const v = await Vdso.create({ memory: k.memory, build: "testing", counter: k.cs.read.bind(k.cs), syscalls: kernelSyscalls(k, ns) });
@@ -30,7 +44,7 @@ async function testingReader(k: Kernel, ns: TimeNamespace | null) {
 }
 
 /** Sets up every row; returns what must be closed at the end. */
-export async function defineRows(): Promise<{ close(): void }> {
+export async function defineRows(platform: Platform): Promise<{ close(): void }> {
   // One kernel per counter mode, all on shared memory; the shared-counter one
   // lives in the memory the no-JS WASI guest imports (build/guest-shared.wasm
   // declares 40 pages and keeps its data above 32) and serves the WASI rows too.
@@ -110,33 +124,30 @@ export async function defineRows(): Promise<{ close(): void }> {
     for (let i = 0; i < N; i++) a += Date.now();
     return a;
   }, N);
-  add("host clocks", "process.hrtime.bigint()", () => {
-    let a = 0n;
-    for (let i = 0; i < N; i++) a ^= process.hrtime.bigint();
-    return a;
-  }, N);
+  if (typeof process !== "undefined" && process.hrtime) {
+    add("host clocks", "process.hrtime.bigint()", () => {
+      let a = 0n;
+      for (let i = 0; i < N; i++) a ^= process.hrtime.bigint();
+      return a;
+    }, N);
+  }
 
-  // Other wasm time providers, called from the same kind of wasm loop.
-  const benchModule = new WebAssembly.Module(file("build/bench.wasm"));
-  const hostEnv = { counter: () => process.hrtime.bigint(), nop: () => 0n };
-  const nodeWasi = new WASI({ version: "preview1" });
-  const nodeInst = new WebAssembly.Instance(benchModule, { wasi_snapshot_preview1: nodeWasi.wasiImport, env: hostEnv });
-  nodeWasi.initialize(nodeInst);
-  const shim = new ShimWASI([], [], []);
-  const shimInst = new WebAssembly.Instance(benchModule, { wasi_snapshot_preview1: shim.wasiImport, env: hostEnv });
-  shim.initialize(shimInst as unknown as { exports: { memory: WebAssembly.Memory; _initialize?: () => unknown } });
+  // Other wasm time providers, called from the same kind of wasm loop; the
+  // counter import is the one host-call mode wraps (hrtime in Node, performance.now in a page).
+  const benchModule = await WebAssembly.compile(await platform.load("build/bench.wasm"));
+  const host = hostClocksource();
+  const hostEnv = { counter: host.read, nop: () => 0n };
   type Loops = { wasi_loop(n: number, id: number): bigint; counter_loop(n: number): bigint; nop_loop(n: number): bigint };
-  const nl = nodeInst.exports as unknown as Loops;
-  const sl = shimInst.exports as unknown as Loops;
-  add("wasi", BASELINE, () => check(nl.wasi_loop(N, 1), "node:wasi"), N);
-  add("wasi", "browser_wasi_shim clock_time_get(MONOTONIC)", () => check(sl.wasi_loop(N, 1), "shim"), N);
-  add("imports", "bare import () => 0n", () => nl.nop_loop(N), N);
-  add("imports", "host counter import (process.hrtime.bigint)", () => nl.counter_loop(N), N, "what host-call mode wraps");
+  const loops = Object.entries(platform.runtimes).map(([name, run]) => [name, run(benchModule, {}, hostEnv) as unknown as Loops] as const);
+  for (const [name, l] of loops) add("wasi", `${name} clock_time_get(MONOTONIC)`, () => check(l.wasi_loop(N, 1), name), N);
+  const first = loops[0][1];
+  add("imports", "bare import () => 0n", () => first.nop_loop(N), N);
+  add("imports", `host counter import (${host.name === "hrtime" ? "process.hrtime.bigint" : "performance.now"})`, () => first.counter_loop(N), N, "what host-call mode wraps");
 
   // WASI clock_time_get and random_get through each path, from the guest built here.
   // The copy path reads an exact (host-call) kernel, as a guest's provider should;
   // the no-JS guest must share the store's memory (the shared-counter kernel's).
-  for (const [name, g] of Object.entries(await wasiGuests(hr, sr, guestMemory))) {
+  for (const [name, g] of Object.entries(await wasiGuests(platform, hr, sr, guestMemory))) {
     add("WASI guest", `clock_time_get(MONOTONIC) via ${name}`, () => check(g.time_loop(N, 1), name), N);
     add("WASI guest", `random_get(32 B) via ${name}`, () => check(-g.random_loop(N / 10, 32), name), N / 10);
   }
@@ -164,34 +175,27 @@ export type Guest = {
   time_loop(n: number, id: number): bigint; random_loop(n: number, len: number): number; memory: WebAssembly.Memory;
 };
 
-/** The guest (build/guest.wasm) under each runtime, with and without the provider reading through `provider`. */
-export async function wasiGuests(provider: Reader, noJsProvider: Reader, guestMemory: WebAssembly.Memory): Promise<Record<string, Guest>> {
-  const guestModule = new WebAssembly.Module(file("build/guest.wasm"));
-  const sharedGuestModule = new WebAssembly.Module(file("build/guest-shared.wasm"));
+/**
+ * The guest (build/guest.wasm) under each runtime, with and without the
+ * provider reading through `provider`; the no-JS guest and the multi-memory
+ * adapter under the first runtime.
+ */
+export async function wasiGuests(platform: Platform, provider: Reader, noJsProvider: Reader, guestMemory: WebAssembly.Memory): Promise<Record<string, Guest>> {
+  const guestModule = await WebAssembly.compile(await platform.load("build/guest.wasm"));
+  const sharedGuestModule = await WebAssembly.compile(await platform.load("build/guest-shared.wasm"));
+  const runtimes = Object.entries(platform.runtimes);
   const guests: Record<string, Guest> = {};
-  const node = (over: object, module = guestModule, env?: object) => {
-    const w = new WASI({ version: "preview1" });
-    const i = new WebAssembly.Instance(module, { ...(env ? { env } : {}), wasi_snapshot_preview1: { ...w.wasiImport, ...over } } as WebAssembly.Imports);
-    w.initialize(i);
-    return i.exports as unknown as Guest;
-  };
-  const shim = (over: object) => {
-    const w = new ShimWASI([], [], []);
-    const i = new WebAssembly.Instance(guestModule, { wasi_snapshot_preview1: { ...w.wasiImport, ...over } });
-    w.initialize(i as never);
-    return i.exports as unknown as Guest;
-  };
-  guests["node:wasi"] = node({});
-  guests["browser_wasi_shim"] = shim({});
-  let g1: Guest | undefined;
-  guests["node:wasi + wasm-vdso"] = g1 = node(wasiClockImports(provider, () => g1!.memory));
-  let g2: Guest | undefined;
-  guests["browser_wasi_shim + wasm-vdso"] = g2 = shim(wasiClockImports(provider, () => g2!.memory));
-  guests["wasm-vdso, no JS (guest imports the vDSO's memory)"] = node(wasiClockImportsNoJs(noJsProvider), sharedGuestModule, { memory: guestMemory });
-  // A guest with its own memory, no JS after the first call: the multi-memory adapter (Node 22+).
+  for (const [name, run] of runtimes) guests[name] = run(guestModule) as unknown as Guest;
+  for (const [name, run] of runtimes) {
+    let g: Guest | undefined;
+    guests[`${name} + wasm-vdso`] = g = run(guestModule, wasiClockImports(provider, () => g!.memory)) as unknown as Guest;
+  }
+  const [firstName, first] = runtimes[0];
+  guests["wasm-vdso, no JS (guest imports the vDSO's memory)"] = first(sharedGuestModule, wasiClockImportsNoJs(noJsProvider), { memory: guestMemory }) as unknown as Guest;
+  // A guest with its own memory, no JS after the first call: the multi-memory adapter (Node 22+, Chromium 120+).
   if (hasMultiMemory()) {
-    let g3: Guest | undefined;
-    guests["node:wasi + wasm-vdso multi-memory adapter"] = g3 = node(wasiClockImportsAdapter(provider, () => g3!.memory));
+    let g: Guest | undefined;
+    guests[`${firstName} + wasm-vdso multi-memory adapter`] = g = first(guestModule, wasiClockImportsAdapter(provider, () => g!.memory)) as unknown as Guest;
   }
   return guests;
 }

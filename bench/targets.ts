@@ -4,8 +4,9 @@
  * run alternately); met only if both say so. Targets against something that
  * drifts with us (the floor, another wasm or JS row) are the ones a noisy
  * machine cannot flip; the peers (node:wasi, browser_wasi_shim, C) are context.
+ * Node and a page measure the same list: each keeps the targets whose rows it has.
  */
-import { BASELINE, C_ROW, median, pairedRatio, type Row } from "./measure.ts";
+import { C_ROW, type External, median, NODE_WASI, pairedRatio, type Row, SHIM_WASI } from "./core.ts";
 
 export interface Target {
   id: string;
@@ -28,11 +29,14 @@ export const TARGETS: Target[] = [
   { id: "js-api-vs-performance-now", what: "the README's first JS read (createReader(k), clock.now) vs performance.now()", a: "JS API as the README shows it: clock.now(CLOCK_MONOTONIC), default kernel", b: "performance.now()", max: 0.5 },
   { id: "wasi-copy-exact-vs-nodewasi", what: "WASI clock_time_get through the copy path, exact (host-call) kernel, vs node:wasi's own", a: "clock_time_get(MONOTONIC) via node:wasi + wasm-vdso", b: "clock_time_get(MONOTONIC) via node:wasi", max: 1.1 },
   { id: "hostcall-vs-import", what: "host-call MONOTONIC vs the bare counter import it wraps", a: "wasm host-call: MONOTONIC", b: "host counter import (process.hrtime.bigint)", max: 1.15 },
-  { id: "timekeeper-update-8aux-vs-nodewasi", what: "one timekeeper update (core + 8 aux clocks) vs one node:wasi read", a: "one timekeeper update (core + 8 aux clocks)", b: BASELINE, max: 70 },
+  { id: "timekeeper-update-8aux-vs-nodewasi", what: "one timekeeper update (core + 8 aux clocks) vs one node:wasi read", a: "one timekeeper update (core + 8 aux clocks)", b: NODE_WASI, max: 70 },
   // Context: the peers, whose speed drifts differently from ours between the machine's phases.
-  { id: "wasm-called-vs-node-wasi", what: "(context) called read vs node:wasi", a: CALLED, b: BASELINE, max: 0.1, context: true },
-  { id: "wasm-inlined-vs-node-wasi", what: "(context) inlined read vs node:wasi", a: INLINED, b: BASELINE, max: 0.1, context: true },
-  { id: "wasm-called-vs-browser-wasi-shim", what: "(context) called read vs browser_wasi_shim", a: CALLED, b: "browser_wasi_shim clock_time_get(MONOTONIC)", max: 0.03, context: true },
+  { id: "wasm-called-vs-node-wasi", what: "(context) called read vs node:wasi", a: CALLED, b: NODE_WASI, max: 0.1, context: true },
+  { id: "wasm-inlined-vs-node-wasi", what: "(context) inlined read vs node:wasi", a: INLINED, b: NODE_WASI, max: 0.1, context: true },
+  { id: "wasm-called-vs-browser-wasi-shim", what: "(context) called read vs browser_wasi_shim", a: CALLED, b: SHIM_WASI, max: 0.03, context: true },
+  // Context in a page, where performance.now() is the host counter and browser_wasi_shim the only runtime.
+  { id: "wasi-copy-exact-vs-shim", what: "(context) WASI clock_time_get through browser_wasi_shim + wasm-vdso (copy path, exact kernel) vs browser_wasi_shim's own", a: "clock_time_get(MONOTONIC) via browser_wasi_shim + wasm-vdso", b: "clock_time_get(MONOTONIC) via browser_wasi_shim", max: 1.1, context: true },
+  { id: "hostcall-vs-import-page", what: "(context) host-call MONOTONIC vs the bare counter import it wraps, in a page (performance.now)", a: "wasm host-call: MONOTONIC", b: "host counter import (performance.now)", max: 1.15, context: true },
   { id: "wasm-called-vs-c-vdso", what: "(context) called read vs C through the real vDSO", a: CALLED, b: C_ROW, max: 0.25, context: true },
   { id: "wasm-inlined-vs-c-vdso", what: "(context) inlined read vs C", a: INLINED, b: C_ROW, max: 0.25, context: true },
 ];
@@ -51,12 +55,12 @@ export interface TargetResult {
 export const ratioOf = (a: Row, b: Row) => median(a.rounds.map((x, i) => x / b.rounds[i]));
 
 /** Every target whose rows ran; `ratio` is the per-round median (it covers the whole run, the slices one burst at the end). */
-export async function measureTargets(rows: Row[], cProgram: string | undefined): Promise<TargetResult[]> {
+export async function measureTargets(rows: Row[], ext?: External): Promise<TargetResult[]> {
   const out: TargetResult[] = [];
   for (const t of TARGETS) {
     const a = rows.find((r) => r.name === t.a), b = rows.find((r) => r.name === t.b);
     if (!a || !b) continue;
-    const paired = await pairedRatio(t.a, t.b, cProgram);
+    const paired = await pairedRatio(t.a, t.b, ext);
     const r = ratioOf(a, b);
     out.push({ id: t.id, what: t.what, ratio: r, max: t.max, paired, rounds: r, ...(t.context ? { context: true } : { met: r <= t.max && paired !== undefined && paired <= t.max }) });
   }

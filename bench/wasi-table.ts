@@ -14,6 +14,7 @@ import { storeMemory } from "../src/datastore.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
 import { createReader } from "../src/reader.ts";
 import { wasiClockImports } from "../src/wasi.ts";
+import { nodePlatform } from "./node.ts";
 import { type Guest, wasiGuests } from "./rows.ts";
 
 const guestMemory = storeMemory(true);
@@ -23,7 +24,7 @@ const shared = await Kernel.create({ counter: "shared", memory: guestMemory });
 exact.startTicking();
 shared.startTicking();
 const provider = await createReader(exact);
-const guests = await wasiGuests(provider, await createReader(shared), guestMemory);
+const guests = await wasiGuests(nodePlatform, provider, await createReader(shared), guestMemory);
 const sharedGuestModule = new WebAssembly.Module(readFileSync(new URL("../build/guest-shared.wasm", import.meta.url)));
 
 function granularity(g: Guest): bigint {
