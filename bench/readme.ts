@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = join(root, "bench/results");
-const file = process.argv[2] ?? join(dir, readdirSync(dir).filter((f) => f.endsWith(".json")).sort().at(-1)!);
+const file = process.argv[2] ?? join(dir, readdirSync(dir).filter((f) => f.startsWith("bench-") && f.endsWith(".json")).sort().at(-1)!);
 const r = JSON.parse(readFileSync(file, "utf8")) as {
   date: string; machine: { cpu: string; cores: number; node: string }; rounds: number; timeMs: number; phase?: string;
   rows: Array<{ name: string; ns: number; ratio: number; rounds: number[]; note?: string }>;
