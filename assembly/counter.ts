@@ -13,7 +13,7 @@ import {
 } from "./layout";
 import { mul_u64_u32_add_u64_shr } from "./math";
 import { CALL_SPIN_LIMIT, give_up, known_stuck } from "./seqlock";
-import { vd_arch, vd_hvclock, vd_pvclock } from "./view";
+import { arch_modes, vd_arch, vd_hvclock, vd_pvclock } from "./view";
 
 /** The host's counter, standing in for RDTSC (replay: the snapshot's TSC). */
 @external("vdso", "rdtsc")
@@ -22,21 +22,40 @@ declare function rdtsc(): u64;
 export const S64_MAX: u64 = 0x7fffffffffffffff;
 export const U64_MAX: u64 = 0xffffffffffffffff;
 
-/** The counter of `mode`: the in-memory word inline (the fast path), the rest by a call. */
+/**
+ * True if `mode` reads the arch page's counter word and this reader has that
+ * page: then `counter_word` is the counter, and it is always valid. One
+ * unsigned compare: SHARED_COUNTER and VIRTUAL are consecutive, and
+ * arch_modes is 0 without the page.
+ */
+@inline
+export function counter_in_memory(mode: i32): bool {
+  return <u32>(mode - vdso_clock_mode.SHARED_COUNTER) < arch_modes;
+}
+
+/** The in-memory word, masked as x86 masks the TSC: its sign bit is clear, so `cycles_ok` holds. */
+@inline
+export function counter_word(): u64 {
+  return atomic.load<u64>(vd_arch + vdso_arch_data.counter) & S64_MAX;
+}
+
+/** The counter of `mode`: the in-memory word inline, the rest by a call. */
 @inline
 export function get_hw_counter(mode: i32): u64 {
-  if (mode == vdso_clock_mode.SHARED_COUNTER || mode == vdso_clock_mode.VIRTUAL) {
-    if (vd_arch == <usize>NO_PAGE) return U64_MAX;
-    return atomic.load<u64>(vd_arch + vdso_arch_data.counter) & S64_MAX;
-  }
+  if (counter_in_memory(mode)) return counter_word();
   return get_hw_counter_call(mode);
 }
 
-function get_hw_counter_call(mode: i32): u64 {
+/**
+ * The counter of every other mode, by a call (kept out of line: the read
+ * path inlines only the word): TSC, pvclock, Hyper-V; U64_MAX for NONE, an
+ * unknown mode, or the word without its page.
+ */
+export function get_hw_counter_call(mode: i32): u64 {
   if (mode == vdso_clock_mode.TSC) return rdtsc() & S64_MAX;
   if (mode == vdso_clock_mode.PVCLOCK) return vread_pvclock();
   if (mode == vdso_clock_mode.HVCLOCK) return vread_hvclock();
-  return U64_MAX; // NONE, anything unknown
+  return U64_MAX;
 }
 
 /** High 64 bits of a 64x64 product (`mul_u64_u64_shr(a, b, 64)`), in 32-bit pieces. */

@@ -35,7 +35,7 @@ import {
 } from "./layout";
 import { div_rem, iter_div_u64_rem, mul_u64_u32_add_u64_shr } from "./math";
 import { known_stuck, read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS } from "./seqlock";
-import { cycles_ok, get_hw_counter, S64_MAX } from "./counter";
+import { counter_in_memory, counter_word, cycles_ok, get_hw_counter, S64_MAX } from "./counter";
 import { slot, user_ok, vd_real, vd_time } from "./view";
 
 /** The syscalls, answered by the host kernel. They return 0 or a negated errno. */
@@ -212,13 +212,59 @@ function do_aux(vd: usize, clock: i32, ts: usize): bool {
 }
 
 /**
- * `__cvdso_clock_gettime_data`: dispatch by clock family, false = take the
- * syscall. Everything on the fast path is inlined, as the kernel's
- * __always_inline does; only the namespace paths are calls.
+ * `__cvdso_clock_gettime_data`: false = take the syscall. The common read
+ * (HRES or RAW, even seq, the in-memory counter, a short delta, no carry) is
+ * inlined as straight code with no call and no loop; anything else, a retry
+ * included, reads again through clock_gettime_slow, the whole algorithm, out
+ * of line. A call or a loop inlined into the caller's loop costs every read:
+ * the engine spills the values live across the call, and checks the stack at
+ * every loop header (measured: README, Performance).
  */
 @inline
 export function clock_gettime_data(vd: usize, clock: i32, ts: usize): bool {
+  // ABLATE_*: bench/readpath.ts builds each with one piece removed (bench only, never shipped).
+  if (isDefined(ABLATE_DISPATCH)) {
+    if (hres_once(vd + vdso_time_data.clock_data + CS_HRES_COARSE * vdso_clock.SIZE, clock, ts)) return true;
+    return isDefined(ABLATE_SLOW) ? false : clock_gettime_slow(vd, clock, ts);
+  }
   // Negative ids are huge as u32, so one comparison rejects both.
+  if (<u32>clock <= <u32>CLOCK_AUX_LAST) {
+    const msk = 1 << clock;
+    const vc = vd + vdso_time_data.clock_data;
+    if (msk & VDSO_HRES) {
+      if (hres_once(vc + CS_HRES_COARSE * vdso_clock.SIZE, clock, ts)) return true;
+    } else if (msk & VDSO_RAW) {
+      if (hres_once(vc + CS_RAW * vdso_clock.SIZE, clock, ts)) return true;
+    }
+  }
+  return isDefined(ABLATE_SLOW) ? false : clock_gettime_slow(vd, clock, ts);
+}
+
+/**
+ * do_hres in one pass, or false (nothing written) if it would wait, call,
+ * loop or carry: an odd seq (a writer, or a namespace page), a counter that
+ * is not the in-memory word, a delta past max_cycles, a retry, ns past a
+ * second. Then clock_gettime_slow reads again, exactly as the kernel does.
+ */
+@inline
+function hres_once(vc: usize, clock: i32, ts: usize): bool {
+  const seq = atomic.load<u32>(vc + vdso_clock.seq);
+  if (!isDefined(ABLATE_ODD) && seq & 1) return false;
+  if (!isDefined(ABLATE_MODE) && !counter_in_memory(load<i32>(vc + vdso_clock.clock_mode))) return false;
+  const delta = counter_word() - load<u64>(vc + vdso_clock.cycle_last);
+  if (!isDefined(ABLATE_MAX_CYCLES) && delta > load<u64>(vc + vdso_clock.max_cycles)) return false;
+  const bt = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
+  const ns = (delta * <u64>load<u32>(vc + vdso_clock.mult) + load<u64>(bt + vdso_timestamp.nsec)) >> load<u32>(vc + vdso_clock.shift);
+  const sec = load<u64>(bt + vdso_timestamp.sec);
+  if (!isDefined(VDSO_NO_RETRY_HRES) && read_retry(vc, <i64>seq)) return false;
+  if (!isDefined(ABLATE_CARRY) && ns >= <u64>NSEC_PER_SEC) return false;
+  store<u64>(ts, sec);
+  store<u64>(ts, ns, 8);
+  return true;
+}
+
+/** `__cvdso_clock_gettime_common` in full: dispatch by clock family, every wait, retry and fallback. */
+function clock_gettime_slow(vd: usize, clock: i32, ts: usize): bool {
   if (<u32>clock > <u32>CLOCK_AUX_LAST) return false;
   const msk = 1 << clock;
   const vc = vd + vdso_time_data.clock_data;
@@ -231,7 +277,7 @@ export function clock_gettime_data(vd: usize, clock: i32, ts: usize): bool {
 
 /** `clock_gettime(clock, ts)`: 0, or the syscall's answer. */
 export function clock_gettime(clock: i32, ts: usize): i32 {
-  if (!user_ok(ts, TIMESPEC_SIZE)) return -EFAULT;
+  if (!isDefined(ABLATE_USER_OK) && !user_ok(ts, TIMESPEC_SIZE)) return -EFAULT;
   if (clock_gettime_data(vd_time, clock, ts)) return 0;
   return sys_clock_gettime(clock, ts);
 }

@@ -4,10 +4,22 @@
  * `assembly/` in gets it, and the floor under any reader.
  */
 import { CLOCK_MONOTONIC, CS_HRES_COARSE, vdso_arch_data, vdso_clock, vdso_time_data, vdso_timestamp } from "./layout";
-import { clock_gettime_data } from "./gettimeofday";
+import { clock_gettime, clock_gettime_data } from "./gettimeofday";
 import { slot, vd_arch, vd_time } from "./view";
 
 export { bind, set_slot } from "./view";
+
+/** `n` calls of the `clock_gettime` export into the slot, as testing's `read_loop` (so one build has all three rows). */
+export function called_loop(clock: i32, n: i32): i64 {
+  const ts = slot;
+  let acc: i64 = 0;
+  for (let i = 0; i < n; i++) {
+    const ret = clock_gettime(clock, ts);
+    if (ret != 0) return ret;
+    acc = load<i64>(ts, 8);
+  }
+  return acc;
+}
 
 /** `n` reads of `clock` with the read path inlined; the last nsec, or -1 if one fell back. */
 export function inline_loop(clock: i32, n: i32): i64 {

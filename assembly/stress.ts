@@ -14,8 +14,8 @@
  * (basetime sec, basetime nsec, cycle_last) does not.
  *
  * Paths (the `path` argument of check_reads), each the entry points that reach one seq loop:
- *   0 hres         clock_gettime(REALTIME, MONOTONIC, BOOTTIME, TAI)   do_hres
- *   1 raw          clock_gettime(MONOTONIC_RAW)                        do_hres on clock_data[1]
+ *   0 hres         clock_gettime(REALTIME, MONOTONIC, BOOTTIME, TAI)   hres_once, do_hres
+ *   1 raw          clock_gettime(MONOTONIC_RAW)                        the same on clock_data[1]
  *   2 coarse       clock_gettime(REALTIME_COARSE, MONOTONIC_COARSE)    do_coarse
  *   3 aux          clock_gettime(CLOCK_AUX)                            do_aux
  *   4 gettimeofday gettimeofday(tv, tz)                                do_hres (REALTIME, in us)

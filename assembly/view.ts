@@ -30,6 +30,12 @@ export let vd_real: usize = <usize>NO_PAGE;
 export let vd_rng: usize = <usize>NO_PAGE;
 /** Page 3: the arch page (this emulator's counter word). */
 export let vd_arch: usize = <usize>NO_PAGE;
+/**
+ * How many clock modes read the arch page's counter word: 2 (SHARED_COUNTER
+ * and VIRTUAL, consecutive) while an arch page is bound, else 0. Set with
+ * vd_arch, so the read path tests mode and page in one compare.
+ */
+export let arch_modes: u32 = 0;
 /** `[vvar_vclock]` page 0: the pvclock page. */
 export let vd_pvclock: usize = <usize>NO_PAGE;
 /** `[vvar_vclock]` page 1: the Hyper-V TSC page. */
@@ -51,6 +57,7 @@ export function bind(time: usize, real: usize, rng: usize, arch: usize, pvclock:
   if (time == 0) {
     vd_time = UNBOUND;
     vd_real = vd_rng = vd_arch = vd_pvclock = vd_hvclock = <usize>NO_PAGE;
+    arch_modes = 0;
     return 0;
   }
   if (time == <usize>NO_PAGE) return -1;
@@ -61,6 +68,7 @@ export function bind(time: usize, real: usize, rng: usize, arch: usize, pvclock:
   vd_real = real;
   vd_rng = rng;
   vd_arch = arch;
+  arch_modes = arch == <usize>NO_PAGE ? 0 : 2;
   vd_pvclock = pvclock;
   return 0;
 }
@@ -103,12 +111,14 @@ export function state_ok(p: usize, size: usize): bool {
 
 /**
  * `[p, p + size)` inside this slot's result area or its chunk area (never its
- * getrandom state or counters), written so that nothing can wrap.
+ * getrandom state or counters), written so that nothing can wrap. A `p`
+ * below the slot makes `off` wrap past every bound below, so it needs no
+ * test of its own (one compare fewer on the JS callers' path).
  */
 @inline
 function in_own_slot(p: usize, size: usize): bool {
   const s = slot;
-  if (s == 0 || p < s || size > <usize>READER_SLOT_SIZE) return false;
+  if (s == 0 || size > <usize>READER_SLOT_SIZE) return false;
   const off = p - s;
   if (size <= <usize>reader_slot.getrandom_state && off <= <usize>reader_slot.getrandom_state - size) return true;
   return off >= <usize>reader_slot.chunk && size <= <usize>reader_slot.CHUNK_SIZE && off <= <usize>READER_SLOT_SIZE - size;
