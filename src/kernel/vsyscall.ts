@@ -128,16 +128,18 @@ export const CLOCK_BLOCKS = Array.from({ length: CS_BASES + MAX_AUX_CLOCKS }, (_
  * new kernel adopts it. `from`: the page, or a repaired state; `skip`: blocks
  * of it that are not whole (left as they are).
  */
-export function publishShadow(store: DataStore, from: Uint8Array = store.bytes(store.time, vdso_time_data.SIZE), skip?: ReadonlySet<number>): void {
+export function publishShadow(store: DataStore, from?: Uint8Array, skip?: ReadonlySet<number>): void {
   const shadow = store.arch + vdso_arch_data.shadow;
-  const to = store.bytes(shadow, vdso_time_data.SIZE);
+  // Each block from clock_mode on (seq is the copy's own); from the page, within the memory.
+  const put = (off: number, end: number) =>
+    from ? store.bytes(shadow + off, end - off).set(from.subarray(off, end)) : store.copy(shadow + off, store.time + off, end - off);
   for (const off of CLOCK_BLOCKS) {
     if (skip?.has(off)) continue;
     writeBeginClock(store, shadow + off);
-    to.set(from.subarray(off + vdso_clock.clock_mode, off + vdso_clock.SIZE), off + vdso_clock.clock_mode);
+    put(off + vdso_clock.clock_mode, off + vdso_clock.SIZE);
     writeEndClock(store, shadow + off); // only forward: a reader paused across a death and a repair still sees it moved
   }
-  to.set(from.subarray(vdso_time_data.tz_minuteswest, vdso_time_data.SIZE), vdso_time_data.tz_minuteswest); // tz, hrtimer_res: no seq in Linux either
+  put(vdso_time_data.tz_minuteswest, vdso_time_data.SIZE); // tz, hrtimer_res: no seq in Linux either
   store.storeU64Atomic(store.arch + vdso_arch_data.publications, store.loadU64Atomic(store.arch + vdso_arch_data.publications) + 1n);
 }
 
