@@ -22,6 +22,21 @@ export class TkReadBase {
   shift = 0n;
   /** Shifted nanoseconds at cycleLast. */
   xtimeNsec = 0n;
+  // mult and shift as the page's u32s, converted only when they changed
+  // (Number(bigint) costs more than the rest of a field's publication).
+  private multKey = -1n;
+  private multNum = 0;
+  private shiftKey = -1n;
+  private shiftNum = 0;
+
+  multU32(): number {
+    if (this.mult !== this.multKey) this.multNum = Number((this.multKey = this.mult));
+    return this.multNum;
+  }
+  shiftU32(): number {
+    if (this.shift !== this.shiftKey) this.shiftNum = Number((this.shiftKey = this.shift));
+    return this.shiftNum;
+  }
 
   /** `timekeeping_get_ns`: ns since the last second of xtime, at `cycles`. */
   ns(cycles: bigint): bigint {
@@ -31,6 +46,12 @@ export class TkReadBase {
     return (delta * this.mult + this.xtimeNsec) >> this.shift;
   }
 }
+
+/** BigInt(n) for a shift count, without a conversion per use. */
+const SHIFTS = Array.from({ length: 64 }, (_, i) => BigInt(i));
+
+/** `x & mask` for 0 <= x, skipped when it changes nothing (a BigInt & allocates). `low`: mask is 2^k - 1. */
+const wrap = (x: bigint, mask: bigint, low: boolean) => (low && x <= mask ? x : x & mask);
 
 /** `ilog2`: the highest set bit, 32 bits at a time (a BigInt's toString(2) was the tick's hottest line). */
 function ilog2(x: bigint): number {
@@ -66,8 +87,22 @@ export class Timekeeper {
   offsAux = 0n;
   taiOffset = 0;
   readonly ntp = new Ntp(KERNEL_HZ);
-  /** NSEC_PER_SEC << shift: a second in shifted nanoseconds. */
+  /** NSEC_PER_SEC << shift: a second in shifted nanoseconds (mono and raw). */
   private nsecPerSecShifted = 0n;
+  private rawNsecPerSecShifted = 0n;
+  /** Whether the mask is 2^k - 1 (then a value in [0, mask] needs no masking). */
+  private lowMask = false;
+  // Values the tick derives from rarely changing state, each kept with the
+  // state it came from (compared by value, so a field set from outside is seen).
+  private ciKey = -1n;
+  /** 2 << ilog2(cycleInterval): an offset below it accumulates at shift 0. */
+  private ciTwice = 0n;
+  private ciLog = 0;
+  private tlKey = -1n;
+  private maxShift = 0;
+  private stepKey = [-1n, -1n];
+  /** `ntp_tick - ((xtime_interval + xtime_remainder) << ntp_error_shift)`: the error one interval adds. */
+  private errStep = 0n;
 
   constructor(
     public cs: Clocksource,
@@ -101,6 +136,9 @@ export class Timekeeper {
     this.ntpErrMult = 0n;
     this.skipSecondOverflow = false;
     this.nsecPerSecShifted = NSEC_PER_SEC << shift;
+    this.rawNsecPerSecShifted = NSEC_PER_SEC << this.raw.shift;
+    this.lowMask = (cs.mask & (cs.mask + 1n)) === 0n;
+    this.stepKey = [-1n, -1n]; // xtime_remainder and ntp_error_shift changed with it
   }
 
 
@@ -123,20 +161,39 @@ export class Timekeeper {
     }
   }
 
-  /** `logarithmic_accumulation`: one chunk of `cycleInterval << shift` cycles. */
-  private logarithmicAccumulation(offset: bigint, shift: bigint): bigint {
-    const interval = this.cycleInterval << shift;
+  /**
+   * `logarithmic_accumulation`: one chunk of `cycleInterval << shift` cycles.
+   * The two ntp_error lines of Linux are one here: (a << s) - (b << (e + s))
+   * is (a - (b << e)) << s for integers, and a - (b << e) is `errStep`.
+   */
+  private logarithmicAccumulation(offset: bigint, shift: number): bigint {
+    const s = SHIFTS[shift];
+    const interval = shift ? this.cycleInterval << s : this.cycleInterval;
     if (offset < interval) return offset;
     offset -= interval;
-    this.mono.cycleLast = (this.mono.cycleLast + interval) & this.mono.mask;
-    this.raw.cycleLast = (this.raw.cycleLast + interval) & this.raw.mask;
-    this.mono.xtimeNsec += this.xtimeInterval << shift;
+    this.mono.cycleLast = wrap(this.mono.cycleLast + interval, this.mono.mask, this.lowMask);
+    this.raw.cycleLast = wrap(this.raw.cycleLast + interval, this.raw.mask, this.lowMask);
+    this.mono.xtimeNsec += shift ? this.xtimeInterval << s : this.xtimeInterval;
     this.accumulateNsecsToSecs();
-    this.raw.xtimeNsec += this.rawInterval << shift;
-    [this.rawSec, this.raw.xtimeNsec] = carryShifted(this.rawSec, this.raw.xtimeNsec, this.raw.shift);
-    this.ntpError += this.ntpTick << shift;
-    this.ntpError -= (this.xtimeInterval + this.xtimeRemainder) << (this.ntpErrorShift + shift);
+    this.raw.xtimeNsec += shift ? this.rawInterval << s : this.rawInterval;
+    if (this.raw.xtimeNsec >= this.rawNsecPerSecShifted) {
+      this.rawSec += this.raw.xtimeNsec / this.rawNsecPerSecShifted;
+      this.raw.xtimeNsec %= this.rawNsecPerSecShifted;
+    }
+    const step = this.errorStep();
+    this.ntpError += shift ? step << s : step;
     return offset;
+  }
+
+  /** `errStep` for the current ntp_tick and xtime_interval. */
+  private errorStep(): bigint {
+    const k = this.stepKey;
+    if (k[0] !== this.ntpTick || k[1] !== this.xtimeInterval) {
+      k[0] = this.ntpTick;
+      k[1] = this.xtimeInterval;
+      this.errStep = this.ntpTick - ((this.xtimeInterval + this.xtimeRemainder) << this.ntpErrorShift);
+    }
+    return this.errStep;
   }
 
   /** `timekeeping_apply_adjustment`: change mult by `adj` without a jump in time. */
@@ -145,25 +202,28 @@ export class Timekeeper {
     this.mono.mult += adj;
     this.xtimeInterval += this.cycleInterval * adj;
     // Time at `now` stays the same: the unaccumulated cycles now count adj more each.
-    this.mono.xtimeNsec -= offset * adj;
+    const moved = offset * adj;
+    this.mono.xtimeNsec -= moved;
     // The next accumulation counts the whole interval at the new mult; the
     // error account gets back what the line above took.
-    this.ntpError += (offset * adj) << this.ntpErrorShift;
+    this.ntpError += moved << this.ntpErrorShift;
   }
 
   /** `timekeeping_adjust`: mult from NTP's tick length, +1 while the clock is behind NTP. */
   private adjust(offset: bigint): void {
     const ntpTl = this.ntp.tickLength;
-    let mult: bigint;
+    const errMult = this.ntpError > 0n ? 1n : 0n;
     if (this.ntpTick === ntpTl) {
-      mult = this.mono.mult - this.ntpErrMult;
+      // mult - old ntp_err_mult + new one: only the error bit can move it.
+      const adj = errMult === this.ntpErrMult ? 0n : errMult - this.ntpErrMult;
+      this.ntpErrMult = errMult;
+      this.applyAdjustment(offset, adj);
     } else {
       this.ntpTick = ntpTl;
-      mult = ((this.ntpTick >> this.ntpErrorShift) - this.xtimeRemainder) / this.cycleInterval;
+      const mult = ((this.ntpTick >> this.ntpErrorShift) - this.xtimeRemainder) / this.cycleInterval + errMult;
+      this.ntpErrMult = errMult;
+      this.applyAdjustment(offset, mult - this.mono.mult);
     }
-    this.ntpErrMult = this.ntpError > 0n ? 1n : 0n;
-    mult += this.ntpErrMult;
-    this.applyAdjustment(offset, mult - this.mono.mult);
     if (this.mono.xtimeNsec < 0n) {
       this.mono.xtimeNsec += this.nsecPerSecShifted;
       this.xtimeSec--;
@@ -177,15 +237,26 @@ export class Timekeeper {
    * (a frequency just changed). Returns whether anything changed.
    */
   advance(mode: "tick" | "freq"): boolean {
-    let offset = (this.cs.read() - this.mono.cycleLast) & this.mono.mask;
-    if (offset < this.cycleInterval && mode === "tick") return false;
-    let shift = BigInt(Math.max(0, ilog2(offset) - ilog2(this.cycleInterval)));
-    const maxshift = BigInt(64 - (ilog2(this.ntp.tickLength) + 1) - 1);
-    if (shift > maxshift) shift = maxshift;
-    const accumulated = offset >= this.cycleInterval;
-    while (offset >= this.cycleInterval) {
+    const ci = this.cycleInterval;
+    let offset = this.cs.read() - this.mono.cycleLast;
+    offset = offset < 0n ? offset & this.mono.mask : wrap(offset, this.mono.mask, this.lowMask);
+    if (offset < ci && mode === "tick") return false;
+    if (ci !== this.ciKey) {
+      this.ciKey = ci;
+      this.ciLog = ilog2(ci);
+      this.ciTwice = ci > 0n ? 2n << SHIFTS[this.ciLog] : 0n;
+    }
+    // ilog2(offset) - ilog2(cycle_interval), 0 without a log when offset < 2 << ilog2(ci).
+    let shift = offset < this.ciTwice ? 0 : Math.max(0, ilog2(offset) - this.ciLog);
+    if (this.ntp.tickLength !== this.tlKey) {
+      this.tlKey = this.ntp.tickLength;
+      this.maxShift = 64 - (ilog2(this.tlKey) + 1) - 1;
+    }
+    if (shift > this.maxShift) shift = this.maxShift;
+    const accumulated = offset >= ci;
+    while (offset >= ci) {
       offset = this.logarithmicAccumulation(offset, shift);
-      if (offset < this.cycleInterval << shift && shift > 0n) shift--;
+      if (shift > 0 && offset < ci << SHIFTS[shift]) shift--;
     }
     // Coarse time is the time of the accumulation point, before re-steering,
     // so it never steps back.
