@@ -56,6 +56,16 @@ export const tsAdd = (a: Timespec, b: Timespec) => normalize(a.sec + b.sec, a.ns
 export const tsSub = (a: Timespec, b: Timespec) => normalize(a.sec - b.sec, a.nsec - b.nsec);
 export const tsToNs = (a: Timespec) => a.sec * NSEC_PER_SEC + a.nsec;
 export const nsToTs = (ns: bigint) => normalize(0n, ns);
+
+/** nsToTs of the value last asked, kept (an offset read every tick but rarely changed); the timespec is shared: read it only. */
+export class TsOfNs {
+  private ns = 0n;
+  private ts: Timespec = { sec: 0n, nsec: 0n };
+  of(ns: bigint): Timespec {
+    if (ns !== this.ns) this.ts = nsToTs((this.ns = ns));
+    return this.ts;
+  }
+}
 export const tsCompare = (a: Timespec, b: Timespec) =>
   a.sec !== b.sec ? (a.sec < b.sec ? -1 : 1) : a.nsec === b.nsec ? 0 : a.nsec < b.nsec ? -1 : 1;
 

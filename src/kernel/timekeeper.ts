@@ -8,7 +8,7 @@
 import { HZ } from "../../assembly/layout.ts";
 import type { Clocksource } from "./clocksource.ts";
 import { Ntp, NTP_SCALE_SHIFT } from "./ntp.ts";
-import { carryShifted, normalize, NSEC_PER_SEC, nsToTs, type Timespec, tsAdd } from "../time.ts";
+import { carryShifted, normalize, NSEC_PER_SEC, nsToTs, type Timespec, TsOfNs, tsAdd } from "../time.ts";
 
 /** CONFIG_HZ: the tick length NTP steers, and the coarse clocks' resolution in the vDSO. */
 export const KERNEL_HZ = BigInt(HZ);
@@ -85,6 +85,9 @@ export class Timekeeper {
   /** `monotonic_to_boot` (core) or `offs_aux` (aux clocks), in ns. */
   offsBoot = 0n;
   offsAux = 0n;
+  /** offs_boot and offs_aux as timespecs, for the publication. */
+  readonly bootTs = new TsOfNs();
+  readonly auxTs = new TsOfNs();
   taiOffset = 0;
   readonly ntp = new Ntp(KERNEL_HZ);
   /** NSEC_PER_SEC << shift: a second in shifted nanoseconds (mono and raw). */

@@ -10,7 +10,7 @@ import {
 import type { DataStore } from "../datastore.ts";
 import { writeBegin, writeBeginClock, writeEnd, writeEndClock } from "./seqlock.ts";
 import type { Timekeeper, TkReadBase } from "./timekeeper.ts";
-import { carryShifted, nsToTs } from "../time.ts";
+import { NSEC_PER_SEC } from "../time.ts";
 
 /** `hrtimer_resolution` with high-resolution timers. */
 export const HRTIMER_RES = 1;
@@ -25,32 +25,25 @@ function setBase(store: DataStore, vc: number, clock: number, sec: bigint, nsec:
   store.setU64(bt + vdso_timestamp.nsec, nsec);
 }
 
-/** The counter-to-time parameters of one clock, computed before the seqlock is taken. */
-interface ClockConfiguration {
-  cycleLast: bigint;
-  maxCycles: bigint;
-  mask: bigint;
-  mult: number;
-  shift: number;
+/** `fill_clock_configuration`: the counter-to-time parameters of one clock (mult and shift already numbers). */
+function fillClockConfiguration(store: DataStore, vc: number, tkr: TkReadBase, maxCycles: bigint, mult: number, shift: number): void {
+  store.setU64(vc + vdso_clock.cycle_last, tkr.cycleLast);
+  store.setU64(vc + vdso_clock.max_cycles, maxCycles);
+  store.setU64(vc + vdso_clock.mask, tkr.mask);
+  store.setU32(vc + vdso_clock.mult, mult);
+  store.setU32(vc + vdso_clock.shift, shift);
 }
 
-const clockConfiguration = (tkr: TkReadBase, maxCycles: bigint): ClockConfiguration => ({
-  cycleLast: tkr.cycleLast, maxCycles, mask: tkr.mask, mult: Number(tkr.mult), shift: Number(tkr.shift),
-});
-
-/** `fill_clock_configuration`: the counter-to-time parameters of one clock. */
-function fillClockConfiguration(store: DataStore, vc: number, c: ClockConfiguration): void {
-  store.setU64(vc + vdso_clock.cycle_last, c.cycleLast);
-  store.setU64(vc + vdso_clock.max_cycles, c.maxCycles);
-  store.setU64(vc + vdso_clock.mask, c.mask);
-  store.setU32(vc + vdso_clock.mult, c.mult);
-  store.setU32(vc + vdso_clock.shift, c.shift);
-}
+/** BigInt(tai_offset), converted again only when it changed. */
+let taiKey = 0;
+let taiBig = 0n;
+const bigTai = (n: number) => (n === taiKey ? taiBig : (taiBig = BigInt((taiKey = n))));
 
 /**
  * `update_vsyscall`: publish the core timekeeper. Every value is computed
  * first, so nothing can throw between write_begin and write_end (a seq left
- * odd would stall every reader).
+ * odd would stall every reader). The carries are carryShifted's, written out
+ * (no tuple per clock).
  */
 export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
   const vd = store.time;
@@ -61,14 +54,34 @@ export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
   const hres = mode !== vdso_clock_mode.NONE;
   // The resolution readers really get: 1 ns, or a shared counter's measured period.
   const res = tk.cs.resolutionNs?.() ?? HRTIMER_RES;
-  const mc = carryShifted(tk.xtimeSec + tk.wallToMonotonic.sec, tk.coarseNsec + tk.wallToMonotonic.nsec, 0n);
+  const w2m = tk.wallToMonotonic;
+  const ps = NSEC_PER_SEC << shift;
+  let mcSec = tk.xtimeSec + w2m.sec;
+  let mcNsec = tk.coarseNsec + w2m.nsec;
+  if (mcNsec >= NSEC_PER_SEC) {
+    mcSec += mcNsec / NSEC_PER_SEC;
+    mcNsec %= NSEC_PER_SEC;
+  }
   // MONOTONIC = xtime + wall_to_monotonic, in shifted ns; BOOTTIME = MONOTONIC + monotonic_to_boot.
-  const mono = carryShifted(tk.xtimeSec + tk.wallToMonotonic.sec, tk.mono.xtimeNsec + (tk.wallToMonotonic.nsec << shift), shift);
-  const toBoot = nsToTs(tk.offsBoot);
-  const boot = carryShifted(mono[0] + toBoot.sec, mono[1] + (toBoot.nsec << shift), shift);
-  const taiSec = tk.xtimeSec + BigInt(tk.taiOffset);
-  const cfg = hres ? clockConfiguration(tk.mono, tk.cs.maxCycles) : undefined;
-  const cfgRaw = hres ? clockConfiguration(tk.raw, tk.cs.maxCycles) : undefined;
+  let monoSec = tk.xtimeSec + w2m.sec;
+  let monoNsec = tk.mono.xtimeNsec + (w2m.nsec << shift);
+  if (monoNsec >= ps) {
+    monoSec += monoNsec / ps;
+    monoNsec %= ps;
+  }
+  const toBoot = tk.bootTs.of(tk.offsBoot);
+  let bootSec = monoSec + toBoot.sec;
+  let bootNsec = monoNsec + (toBoot.nsec << shift);
+  if (bootNsec >= ps) {
+    bootSec += bootNsec / ps;
+    bootNsec %= ps;
+  }
+  const taiSec = tk.xtimeSec + bigTai(tk.taiOffset);
+  const maxCycles = tk.cs.maxCycles;
+  const mult = tk.mono.multU32();
+  const multRaw = tk.raw.multU32();
+  const shiftMono = tk.mono.shiftU32();
+  const shiftRaw = tk.raw.shiftU32();
 
   writeBegin(store, vd);
   store.setI32(vc + vdso_clock.clock_mode, mode);
@@ -76,13 +89,13 @@ export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
   // REALTIME is written even without a vDSO counter: time() needs it.
   setBase(store, vc, CLOCK_REALTIME, tk.xtimeSec, tk.mono.xtimeNsec);
   setBase(store, vc, CLOCK_REALTIME_COARSE, tk.xtimeSec, tk.coarseNsec);
-  setBase(store, vc, CLOCK_MONOTONIC_COARSE, mc[0], mc[1]);
+  setBase(store, vc, CLOCK_MONOTONIC_COARSE, mcSec, mcNsec);
   store.storeU32Atomic(vd + vdso_time_data.hrtimer_res, res);
-  if (cfg && cfgRaw) {
-    fillClockConfiguration(store, vc, cfg);
-    fillClockConfiguration(store, vcRaw, cfgRaw);
-    setBase(store, vc, CLOCK_MONOTONIC, mono[0], mono[1]);
-    setBase(store, vc, CLOCK_BOOTTIME, boot[0], boot[1]);
+  if (hres) {
+    fillClockConfiguration(store, vc, tk.mono, maxCycles, mult, shiftMono);
+    fillClockConfiguration(store, vcRaw, tk.raw, maxCycles, multRaw, shiftRaw);
+    setBase(store, vc, CLOCK_MONOTONIC, monoSec, monoNsec);
+    setBase(store, vc, CLOCK_BOOTTIME, bootSec, bootNsec);
     setBase(store, vcRaw, CLOCK_MONOTONIC_RAW, tk.rawSec, tk.raw.xtimeNsec);
     setBase(store, vc, CLOCK_TAI, taiSec, tk.mono.xtimeNsec);
   }
@@ -100,15 +113,22 @@ export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper,
   const vc = auxClockAt(store.time, idx);
   const mode = valid ? tk.cs.vdsoClockMode : vdso_clock_mode.NONE;
   const hres = mode !== vdso_clock_mode.NONE;
-  const cfg = hres ? clockConfiguration(tk.mono, tk.cs.maxCycles) : undefined;
   // Aux basetime keeps whole nanoseconds only: the shifted fraction is dropped.
-  const toAux = nsToTs(tk.offsAux);
-  const [sec, nsec] = carryShifted(tk.xtimeSec + toAux.sec, (tk.mono.xtimeNsec >> tk.mono.shift) + toAux.nsec, 0n);
+  const toAux = tk.auxTs.of(tk.offsAux);
+  let sec = tk.xtimeSec + toAux.sec;
+  let nsec = (tk.mono.xtimeNsec >> tk.mono.shift) + toAux.nsec;
+  if (nsec >= NSEC_PER_SEC) {
+    sec += nsec / NSEC_PER_SEC;
+    nsec %= NSEC_PER_SEC;
+  }
+  const base = nsec << tk.mono.shift;
+  const mult = tk.mono.multU32();
+  const shift = tk.mono.shiftU32();
   writeBeginClock(store, vc);
   store.setI32(vc + vdso_clock.clock_mode, mode);
-  if (cfg) {
-    fillClockConfiguration(store, vc, cfg);
-    setBase(store, vc, VDSO_BASE_AUX, sec, nsec << tk.mono.shift);
+  if (hres) {
+    fillClockConfiguration(store, vc, tk.mono, tk.cs.maxCycles, mult, shift);
+    setBase(store, vc, VDSO_BASE_AUX, sec, base);
   }
   writeEndClock(store, vc);
 }
