@@ -174,8 +174,11 @@ export class Timekeeper {
     const interval = shift ? this.cycleInterval << s : this.cycleInterval;
     if (offset < interval) return offset;
     offset -= interval;
-    this.mono.cycleLast = wrap(this.mono.cycleLast + interval, this.mono.mask, this.lowMask);
-    this.raw.cycleLast = wrap(this.raw.cycleLast + interval, this.raw.mask, this.lowMask);
+    const last = this.mono.cycleLast;
+    this.mono.cycleLast = wrap(last + interval, this.mono.mask, this.lowMask);
+    // Linux keeps raw's cycle_last equal to mono's: the same sum, made once.
+    const same = this.raw.cycleLast === last && this.raw.mask === this.mono.mask;
+    this.raw.cycleLast = same ? this.mono.cycleLast : wrap(this.raw.cycleLast + interval, this.raw.mask, this.lowMask);
     this.mono.xtimeNsec += shift ? this.xtimeInterval << s : this.xtimeInterval;
     this.accumulateNsecsToSecs();
     this.raw.xtimeNsec += shift ? this.rawInterval << s : this.rawInterval;
@@ -184,7 +187,7 @@ export class Timekeeper {
       this.raw.xtimeNsec %= this.rawNsecPerSecShifted;
     }
     const step = this.errorStep();
-    this.ntpError += shift ? step << s : step;
+    if (step !== 0n) this.ntpError += shift ? step << s : step;
     return offset;
   }
 

@@ -115,8 +115,9 @@ export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper,
   const hres = mode !== vdso_clock_mode.NONE;
   // Aux basetime keeps whole nanoseconds only: the shifted fraction is dropped.
   const toAux = tk.auxTs.of(tk.offsAux);
-  let sec = tk.xtimeSec + toAux.sec;
-  let nsec = (tk.mono.xtimeNsec >> tk.mono.shift) + toAux.nsec;
+  // (offs_aux is often 0: a BigInt sum allocates even then)
+  let sec = toAux.sec === 0n ? tk.xtimeSec : tk.xtimeSec + toAux.sec;
+  let nsec = toAux.nsec === 0n ? tk.mono.xtimeNsec >> tk.mono.shift : (tk.mono.xtimeNsec >> tk.mono.shift) + toAux.nsec;
   if (nsec >= NSEC_PER_SEC) {
     sec += nsec / NSEC_PER_SEC;
     nsec %= NSEC_PER_SEC;
