@@ -141,6 +141,13 @@ export class DataStore {
     if ((addr & 7) === 0) this.u64![addr >>> 3] = v;
     else this.dv!.setBigUint64(addr, BigInt.asUintN(64, v), true);
   }
+  /** A safe integer into a u64 field, as two u32 halves (two's complement, like setU64 of its bigint): no bigint made. */
+  setU64n(addr: number, v: number): void {
+    this.views();
+    if ((addr & 3) !== 0) return this.setU64(addr, BigInt(v));
+    this.u32![addr >>> 2] = v; // ToUint32: v mod 2^32
+    this.u32![(addr >>> 2) + 1] = Math.floor(v / 0x1_0000_0000); // exact for a safe integer, mod 2^32 likewise
+  }
   // The atomics: on a memory no other thread can see (not shared), a plain
   // access is the same access (Atomics only order it for other agents) and
   // costs a tenth.

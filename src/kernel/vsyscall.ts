@@ -10,7 +10,7 @@ import {
 import type { DataStore } from "../datastore.ts";
 import { writeBegin, writeBeginClock, writeEnd, writeEndClock } from "./seqlock.ts";
 import type { Timekeeper, TkReadBase } from "./timekeeper.ts";
-import { NSEC_PER_SEC } from "../time.ts";
+import { NSEC_PER_SEC, POW2 } from "../time.ts";
 
 /** `hrtimer_resolution` with high-resolution timers. */
 export const HRTIMER_RES = 1;
@@ -113,23 +113,50 @@ export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper,
   const vc = auxClockAt(store.time, idx);
   const mode = valid ? tk.cs.vdsoClockMode : vdso_clock_mode.NONE;
   const hres = mode !== vdso_clock_mode.NONE;
+  const m = tk.mono;
+  const mult = m.multU32();
+  const shift = m.shiftU32();
   // Aux basetime keeps whole nanoseconds only: the shifted fraction is dropped.
   const toAux = tk.auxTs.of(tk.offsAux);
-  // (offs_aux is often 0: a BigInt sum allocates even then)
-  let sec = toAux.sec === 0n ? tk.xtimeSec : tk.xtimeSec + toAux.sec;
-  let nsec = toAux.nsec === 0n ? tk.mono.xtimeNsec >> tk.mono.shift : (tk.mono.xtimeNsec >> tk.mono.shift) + toAux.nsec;
-  if (nsec >= NSEC_PER_SEC) {
-    sec += nsec / NSEC_PER_SEC;
-    nsec %= NSEC_PER_SEC;
+  // In numbers where every value is a safe integer (the tick's cells are), else in bigints.
+  const p = POW2[shift];
+  let secN = tk.xs.n + toAux.secN;
+  let nsecN = Math.floor(m.xn.n / p) + toAux.nsecN; // x >> shift, exact: a division by 2^shift is
+  if (nsecN >= 1e9) {
+    const rest = nsecN % 1e9; // exact, as is the division of the difference
+    secN += (nsecN - rest) / 1e9;
+    nsecN = rest;
   }
-  const base = nsec << tk.mono.shift;
-  const mult = tk.mono.multU32();
-  const shift = tk.mono.shiftU32();
+  const baseN = nsecN * p;
+  const numbers = Number.isSafeInteger(secN) && Number.isSafeInteger(baseN) && Number.isSafeInteger(m.cl.n) && nsecN < 1e9;
+  let sec = 0n;
+  let base = 0n;
+  if (!numbers) {
+    // (offs_aux is often 0: a BigInt sum allocates even then)
+    sec = toAux.sec === 0n ? tk.xtimeSec : tk.xtimeSec + toAux.sec;
+    let nsec = toAux.nsec === 0n ? m.xtimeNsec >> m.shift : (m.xtimeNsec >> m.shift) + toAux.nsec;
+    if (nsec >= NSEC_PER_SEC) {
+      sec += nsec / NSEC_PER_SEC;
+      nsec %= NSEC_PER_SEC;
+    }
+    base = nsec << m.shift;
+  }
   writeBeginClock(store, vc);
   store.setI32(vc + vdso_clock.clock_mode, mode);
   if (hres) {
-    fillClockConfiguration(store, vc, tk.mono, tk.cs.maxCycles, mult, shift);
-    setBase(store, vc, VDSO_BASE_AUX, sec, base);
+    if (numbers) {
+      store.setU64n(vc + vdso_clock.cycle_last, m.cl.n);
+      store.setU64(vc + vdso_clock.max_cycles, tk.cs.maxCycles);
+      store.setU64(vc + vdso_clock.mask, m.mask);
+      store.setU32(vc + vdso_clock.mult, mult);
+      store.setU32(vc + vdso_clock.shift, shift);
+      const bt = baseAt(vc, VDSO_BASE_AUX);
+      store.setU64n(bt + vdso_timestamp.sec, secN);
+      store.setU64n(bt + vdso_timestamp.nsec, baseN);
+    } else {
+      fillClockConfiguration(store, vc, m, tk.cs.maxCycles, mult, shift);
+      setBase(store, vc, VDSO_BASE_AUX, sec, base);
+    }
   }
   writeEndClock(store, vc);
 }
