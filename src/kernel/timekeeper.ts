@@ -9,7 +9,7 @@
 import { HZ } from "../../assembly/layout.ts";
 import type { Clocksource } from "./clocksource.ts";
 import { Ntp, NTP_SCALE_SHIFT } from "./ntp.ts";
-import { carryShifted, Cell, normalize, NSEC_PER_SEC, nsToTs, POW2, safeNumber, type Timespec, TsOfNs, tsAdd } from "../time.ts";
+import { carryShifted, Cell, normalize, NSEC_PER_SEC, nsToTs, POW2, safeNumber, type Timespec, type TimespecN, TsOfNs, tsAdd } from "../time.ts";
 
 /** CONFIG_HZ: the tick length NTP steers, and the coarse clocks' resolution in the vDSO. */
 export const KERNEL_HZ = BigInt(HZ);
@@ -184,6 +184,18 @@ export class Timekeeper {
   }
   set coarseNsec(v: bigint) {
     this.cn.big = v;
+  }
+
+  private w2mKey: Timespec = { sec: 0n, nsec: 0n };
+  private w2mN: TimespecN = { sec: 0n, nsec: 0n, secN: 0, nsecN: 0 };
+  /** wall_to_monotonic with number fields (NaN where unsafe), made again when it changed. */
+  w2mTs(): TimespecN {
+    const w = this.wallToMonotonic;
+    if (w.sec !== this.w2mKey.sec || w.nsec !== this.w2mKey.nsec) {
+      this.w2mKey = w;
+      this.w2mN = { sec: w.sec, nsec: w.nsec, secN: safeNumber(w.sec), nsecN: safeNumber(w.nsec) };
+    }
+    return this.w2mN;
   }
 
   /** `tk_setup_internals`: intervals and NTP scaling for a clocksource, time kept. */

@@ -9,8 +9,8 @@ import {
 } from "../../assembly/layout.ts";
 import type { DataStore } from "../datastore.ts";
 import { writeBegin, writeBeginClock, writeEnd, writeEndClock } from "./seqlock.ts";
-import type { Timekeeper, TkReadBase } from "./timekeeper.ts";
-import { NSEC_PER_SEC, POW2 } from "../time.ts";
+import { Timekeeper, type TkReadBase } from "./timekeeper.ts";
+import { carryShifted, NSEC_PER_SEC, POW2 } from "../time.ts";
 
 /** `hrtimer_resolution` with high-resolution timers. */
 export const HRTIMER_RES = 1;
@@ -19,15 +19,19 @@ export const clockAt = (vd: number, cs: number) => vd + vdso_time_data.clock_dat
 export const auxClockAt = (vd: number, idx: number) => vd + vdso_time_data.aux_clock_data + idx * vdso_clock.SIZE;
 const baseAt = (vc: number, clock: number) => vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
 
-function setBase(store: DataStore, vc: number, clock: number, sec: bigint, nsec: bigint): void {
+/** A u64 field's value: a bigint, or a safe integer (written without making a bigint). */
+type U64 = bigint | number;
+const setU64 = (store: DataStore, addr: number, v: U64) => (typeof v === "number" ? store.setU64n(addr, v) : store.setU64(addr, v));
+
+function setBase(store: DataStore, vc: number, clock: number, sec: U64, nsec: U64): void {
   const bt = baseAt(vc, clock);
-  store.setU64(bt + vdso_timestamp.sec, sec);
-  store.setU64(bt + vdso_timestamp.nsec, nsec);
+  setU64(store, bt + vdso_timestamp.sec, sec);
+  setU64(store, bt + vdso_timestamp.nsec, nsec);
 }
 
 /** `fill_clock_configuration`: the counter-to-time parameters of one clock (mult and shift already numbers). */
-function fillClockConfiguration(store: DataStore, vc: number, tkr: TkReadBase, maxCycles: bigint, mult: number, shift: number): void {
-  store.setU64(vc + vdso_clock.cycle_last, tkr.cycleLast);
+function fillClockConfiguration(store: DataStore, vc: number, cycleLast: U64, tkr: TkReadBase, maxCycles: bigint, mult: number, shift: number): void {
+  setU64(store, vc + vdso_clock.cycle_last, cycleLast);
   store.setU64(vc + vdso_clock.max_cycles, maxCycles);
   store.setU64(vc + vdso_clock.mask, tkr.mask);
   store.setU32(vc + vdso_clock.mult, mult);
@@ -39,44 +43,87 @@ let taiKey = 0;
 let taiBig = 0n;
 const bigTai = (n: number) => (n === taiKey ? taiBig : (taiBig = BigInt((taiKey = n))));
 
+/** What update_vsyscall writes, as [sec, nsec] per base plus the two cycle_lasts. */
+interface CoreValues {
+  rt: [U64, U64];
+  rtCoarse: [U64, U64];
+  monoCoarse: [U64, U64];
+  mono: [U64, U64];
+  boot: [U64, U64];
+  raw: [U64, U64];
+  tai: [U64, U64];
+  cycleLast: U64;
+  cycleLastRaw: U64;
+}
+
+/**
+ * carryShifted(sec, a + b) in numbers for 0 <= a, b < ps, exact: the sum is
+ * never formed where it would reach ps (it may pass 2^53). NaN otherwise.
+ */
+function addCarry(sec: number, a: number, b: number, ps: number): [number, number] {
+  if (!(a >= 0 && a < ps && b >= 0 && b < ps)) return [NaN, NaN];
+  const room = ps - b;
+  return a >= room ? [sec + 1, a - room] : [sec, a + b];
+}
+
+/** The core's values in numbers from the timekeeper's cells, or undefined where one is no safe integer. */
+function coreNumbers(tk: Timekeeper): CoreValues | undefined {
+  const m = tk.mono;
+  const p = POW2[m.shiftU32()];
+  const ps = 1e9 * p;
+  const w2m = tk.w2mTs();
+  const toBoot = tk.bootTs.of(tk.offsBoot);
+  const xs = tk.xs.n;
+  const mono = addCarry(xs + w2m.secN, m.xn.n, w2m.nsecN * p, ps);
+  const v: CoreValues = {
+    rt: [xs, m.xn.n],
+    rtCoarse: [xs, tk.cn.n],
+    monoCoarse: addCarry(xs + w2m.secN, tk.cn.n, w2m.nsecN, 1e9),
+    mono,
+    boot: addCarry(mono[0] + toBoot.secN, mono[1], toBoot.nsecN * p, ps),
+    raw: [tk.rs.n, tk.raw.xn.n],
+    tai: [xs + tk.taiOffset, m.xn.n],
+    cycleLast: m.cl.n,
+    cycleLastRaw: tk.raw.cl.n,
+  };
+  const all = [v.rt, v.rtCoarse, v.monoCoarse, v.mono, v.boot, v.raw, v.tai].every(([a, b]) => Number.isSafeInteger(a) && Number.isSafeInteger(b));
+  return all && Number.isSafeInteger(ps) && Number.isSafeInteger(v.cycleLast) && Number.isSafeInteger(v.cycleLastRaw) ? v : undefined;
+}
+
+/** The core's values in bigints. */
+function coreBigints(tk: Timekeeper): CoreValues {
+  const shift = tk.mono.shift;
+  const w2m = tk.wallToMonotonic;
+  // MONOTONIC = xtime + wall_to_monotonic, in shifted ns; BOOTTIME = MONOTONIC + monotonic_to_boot.
+  const mono = carryShifted(tk.xtimeSec + w2m.sec, tk.mono.xtimeNsec + (w2m.nsec << shift), shift);
+  const toBoot = tk.bootTs.of(tk.offsBoot);
+  return {
+    rt: [tk.xtimeSec, tk.mono.xtimeNsec],
+    rtCoarse: [tk.xtimeSec, tk.coarseNsec],
+    monoCoarse: carryShifted(tk.xtimeSec + w2m.sec, tk.coarseNsec + w2m.nsec, 0n),
+    mono,
+    boot: carryShifted(mono[0] + toBoot.sec, mono[1] + (toBoot.nsec << shift), shift),
+    raw: [tk.rawSec, tk.raw.xtimeNsec],
+    tai: [tk.xtimeSec + bigTai(tk.taiOffset), tk.mono.xtimeNsec],
+    cycleLast: tk.mono.cycleLast,
+    cycleLastRaw: tk.raw.cycleLast,
+  };
+}
+
 /**
  * `update_vsyscall`: publish the core timekeeper. Every value is computed
- * first, so nothing can throw between write_begin and write_end (a seq left
- * odd would stall every reader). The carries are carryShifted's, written out
- * (no tuple per clock).
+ * first (in numbers where the cells hold safe integers), so nothing can throw
+ * between write_begin and write_end (a seq left odd would stall every reader).
  */
 export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
   const vd = store.time;
   const vc = clockAt(vd, CS_HRES_COARSE);
   const vcRaw = clockAt(vd, CS_RAW);
   const mode = tk.cs.vdsoClockMode;
-  const shift = tk.mono.shift;
   const hres = mode !== vdso_clock_mode.NONE;
   // The resolution readers really get: 1 ns, or a shared counter's measured period.
   const res = tk.cs.resolutionNs?.() ?? HRTIMER_RES;
-  const w2m = tk.wallToMonotonic;
-  const ps = NSEC_PER_SEC << shift;
-  let mcSec = tk.xtimeSec + w2m.sec;
-  let mcNsec = tk.coarseNsec + w2m.nsec;
-  if (mcNsec >= NSEC_PER_SEC) {
-    mcSec += mcNsec / NSEC_PER_SEC;
-    mcNsec %= NSEC_PER_SEC;
-  }
-  // MONOTONIC = xtime + wall_to_monotonic, in shifted ns; BOOTTIME = MONOTONIC + monotonic_to_boot.
-  let monoSec = tk.xtimeSec + w2m.sec;
-  let monoNsec = tk.mono.xtimeNsec + (w2m.nsec << shift);
-  if (monoNsec >= ps) {
-    monoSec += monoNsec / ps;
-    monoNsec %= ps;
-  }
-  const toBoot = tk.bootTs.of(tk.offsBoot);
-  let bootSec = monoSec + toBoot.sec;
-  let bootNsec = monoNsec + (toBoot.nsec << shift);
-  if (bootNsec >= ps) {
-    bootSec += bootNsec / ps;
-    bootNsec %= ps;
-  }
-  const taiSec = tk.xtimeSec + bigTai(tk.taiOffset);
+  const v = (Timekeeper.numbers && coreNumbers(tk)) || coreBigints(tk);
   const maxCycles = tk.cs.maxCycles;
   const mult = tk.mono.multU32();
   const multRaw = tk.raw.multU32();
@@ -87,17 +134,17 @@ export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
   store.setI32(vc + vdso_clock.clock_mode, mode);
   store.setI32(vcRaw + vdso_clock.clock_mode, mode);
   // REALTIME is written even without a vDSO counter: time() needs it.
-  setBase(store, vc, CLOCK_REALTIME, tk.xtimeSec, tk.mono.xtimeNsec);
-  setBase(store, vc, CLOCK_REALTIME_COARSE, tk.xtimeSec, tk.coarseNsec);
-  setBase(store, vc, CLOCK_MONOTONIC_COARSE, mcSec, mcNsec);
+  setBase(store, vc, CLOCK_REALTIME, ...v.rt);
+  setBase(store, vc, CLOCK_REALTIME_COARSE, ...v.rtCoarse);
+  setBase(store, vc, CLOCK_MONOTONIC_COARSE, ...v.monoCoarse);
   store.storeU32Atomic(vd + vdso_time_data.hrtimer_res, res);
   if (hres) {
-    fillClockConfiguration(store, vc, tk.mono, maxCycles, mult, shiftMono);
-    fillClockConfiguration(store, vcRaw, tk.raw, maxCycles, multRaw, shiftRaw);
-    setBase(store, vc, CLOCK_MONOTONIC, monoSec, monoNsec);
-    setBase(store, vc, CLOCK_BOOTTIME, bootSec, bootNsec);
-    setBase(store, vcRaw, CLOCK_MONOTONIC_RAW, tk.rawSec, tk.raw.xtimeNsec);
-    setBase(store, vc, CLOCK_TAI, taiSec, tk.mono.xtimeNsec);
+    fillClockConfiguration(store, vc, v.cycleLast, tk.mono, maxCycles, mult, shiftMono);
+    fillClockConfiguration(store, vcRaw, v.cycleLastRaw, tk.raw, maxCycles, multRaw, shiftRaw);
+    setBase(store, vc, CLOCK_MONOTONIC, ...v.mono);
+    setBase(store, vc, CLOCK_BOOTTIME, ...v.boot);
+    setBase(store, vcRaw, CLOCK_MONOTONIC_RAW, ...v.raw);
+    setBase(store, vc, CLOCK_TAI, ...v.tai);
   }
   writeEnd(store, vd);
 }
@@ -122,7 +169,7 @@ export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper,
   const p = POW2[shift];
   let secN = tk.xs.n + toAux.secN;
   let nsecN = Math.floor(m.xn.n / p) + toAux.nsecN; // x >> shift, exact: a division by 2^shift is
-  if (nsecN >= 1e9) {
+  if (nsecN >= 1e9 && Number.isSafeInteger(nsecN)) {
     const rest = nsecN % 1e9; // exact, as is the division of the difference
     secN += (nsecN - rest) / 1e9;
     nsecN = rest;
@@ -154,7 +201,7 @@ export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper,
       store.setU64n(bt + vdso_timestamp.sec, secN);
       store.setU64n(bt + vdso_timestamp.nsec, baseN);
     } else {
-      fillClockConfiguration(store, vc, m, tk.cs.maxCycles, mult, shift);
+      fillClockConfiguration(store, vc, m.cycleLast, m, tk.cs.maxCycles, mult, shift);
       setBase(store, vc, VDSO_BASE_AUX, sec, base);
     }
   }
