@@ -66,6 +66,8 @@ function addCarry(sec: number, a: number, b: number, ps: number): [number, numbe
   return a >= room ? [sec + 1, a - room] : [sec, a + b];
 }
 
+const safe = (p: [U64, U64]) => Number.isSafeInteger(p[0]) && Number.isSafeInteger(p[1]);
+
 /** The core's values in numbers from the timekeeper's cells, or undefined where one is no safe integer. */
 function coreNumbers(tk: Timekeeper): CoreValues | undefined {
   const m = tk.mono;
@@ -86,7 +88,7 @@ function coreNumbers(tk: Timekeeper): CoreValues | undefined {
     cycleLast: m.cl.n,
     cycleLastRaw: tk.raw.cl.n,
   };
-  const all = [v.rt, v.rtCoarse, v.monoCoarse, v.mono, v.boot, v.raw, v.tai].every(([a, b]) => Number.isSafeInteger(a) && Number.isSafeInteger(b));
+  const all = safe(v.rt) && safe(v.rtCoarse) && safe(v.monoCoarse) && safe(v.mono) && safe(v.boot) && safe(v.raw) && safe(v.tai);
   return all && Number.isSafeInteger(ps) && Number.isSafeInteger(v.cycleLast) && Number.isSafeInteger(v.cycleLastRaw) ? v : undefined;
 }
 
