@@ -38,6 +38,9 @@ export class DataStore {
   readonly arch: number;
   private nextPage: number;
   private buf?: ArrayBufferLike;
+  private shared = false;
+  /** Made on first use, and again once its buffer detached (length 0). */
+  private u8?: Uint8Array;
   private dv?: DataView;
   private u32?: Uint32Array;
   private u64?: BigUint64Array;
@@ -99,13 +102,16 @@ export class DataStore {
 
   /**
    * The views, made again only when the buffer they were made on is gone: a
-   * plain memory's old buffer detaches on growth (length 0); a shared one's
-   * stays valid over everything a store uses. (`memory.buffer` itself is a
-   * slow getter on shared memory: it is not asked on every access.)
+   * plain memory's old buffer detaches on growth (its views' length drops to
+   * 0); a shared one's stays valid over everything a store uses.
+   * (`memory.buffer` itself is a slow getter on shared memory: it is not asked
+   * on every access.)
    */
   private views(): void {
-    if (this.buf === undefined || this.buf.byteLength === 0) {
+    if (this.u8 === undefined || this.u8.length === 0) {
       this.buf = this.memory.buffer;
+      this.shared = typeof SharedArrayBuffer !== "undefined" && this.buf instanceof SharedArrayBuffer;
+      this.u8 = new Uint8Array(this.buf);
       this.dv = new DataView(this.buf);
       this.u32 = new Uint32Array(this.buf);
       this.u64 = new BigUint64Array(this.buf);
@@ -130,24 +136,44 @@ export class DataStore {
   }
   setU64(addr: number, v: bigint): void {
     this.views();
-    this.dv!.setBigUint64(addr, BigInt.asUintN(64, v), true);
+    // A BigUint64Array store wraps mod 2^64 like asUintN, without the DataView
+    // call; the host is little-endian, as the atomics on this memory assume.
+    if ((addr & 7) === 0) this.u64![addr >>> 3] = v;
+    else this.dv!.setBigUint64(addr, BigInt.asUintN(64, v), true);
   }
+  /** A safe integer into a u64 field, as two u32 halves (two's complement, like setU64 of its bigint): no bigint made. */
+  setU64n(addr: number, v: number): void {
+    this.views();
+    if ((addr & 3) !== 0) return this.setU64(addr, BigInt(v));
+    this.u32![addr >>> 2] = v; // ToUint32: v mod 2^32
+    this.u32![(addr >>> 2) + 1] = Math.floor(v / 0x1_0000_0000); // exact for a safe integer, mod 2^32 likewise
+  }
+  // The atomics: on a memory no other thread can see (not shared), a plain
+  // access is the same access (Atomics only order it for other agents) and
+  // costs a tenth.
   /** Sequentially consistent word store: the writer's barriers. */
   storeU32Atomic(addr: number, v: number): void {
     this.views();
-    Atomics.store(this.u32!, addr >>> 2, v >>> 0);
+    if (this.shared) Atomics.store(this.u32!, addr >>> 2, v >>> 0);
+    else this.u32![addr >>> 2] = v;
   }
   loadU32Atomic(addr: number): number {
     this.views();
-    return Atomics.load(this.u32!, addr >>> 2);
+    return this.shared ? Atomics.load(this.u32!, addr >>> 2) : this.u32![addr >>> 2];
   }
   storeU64Atomic(addr: number, v: bigint): void {
     this.views();
-    Atomics.store(this.u64!, addr >>> 3, BigInt.asUintN(64, v));
+    if (this.shared) Atomics.store(this.u64!, addr >>> 3, BigInt.asUintN(64, v));
+    else this.u64![addr >>> 3] = v;
   }
   loadU64Atomic(addr: number): bigint {
     this.views();
-    return Atomics.load(this.u64!, addr >>> 3);
+    return this.shared ? Atomics.load(this.u64!, addr >>> 3) : this.u64![addr >>> 3];
+  }
+  /** Copies `len` bytes within the memory (the shadow copy: no view made, nothing allocated). */
+  copy(to: number, from: number, len: number): void {
+    this.views();
+    this.u8!.copyWithin(to, from, from + len);
   }
   /** Wakes a worker waiting on the i32 at `addr` (shared memory only). */
   notify(addr: number): void {

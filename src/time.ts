@@ -56,6 +56,53 @@ export const tsAdd = (a: Timespec, b: Timespec) => normalize(a.sec + b.sec, a.ns
 export const tsSub = (a: Timespec, b: Timespec) => normalize(a.sec - b.sec, a.nsec - b.nsec);
 export const tsToNs = (a: Timespec) => a.sec * NSEC_PER_SEC + a.nsec;
 export const nsToTs = (ns: bigint) => normalize(0n, ns);
+
+/** A timespec with its fields also as numbers (NaN where not a safe integer). */
+export interface TimespecN extends Timespec {
+  secN: number;
+  nsecN: number;
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** 2^i as numbers, i in 0..63 (`2 ** i` with a variable i was the publication's hottest line). */
+export const POW2 = Array.from({ length: 64 }, (_, i) => 2 ** i);
+/** A bigint as a number where that is exact, else NaN. */
+export const safeNumber = (v: bigint) => (v >= -SAFE && v <= SAFE ? Number(v) : NaN);
+
+/** nsToTs of the value last asked, kept (an offset read every tick but rarely changed); the timespec is shared: read it only. */
+export class TsOfNs {
+  private ns = 0n;
+  private ts: TimespecN = { sec: 0n, nsec: 0n, secN: 0, nsecN: 0 };
+  of(ns: bigint): TimespecN {
+    if (ns !== this.ns) {
+      const t = nsToTs((this.ns = ns));
+      this.ts = { ...t, secN: safeNumber(t.sec), nsecN: safeNumber(t.nsec) };
+    }
+    return this.ts;
+  }
+}
+
+/**
+ * An integer kept as a number while it is a safe integer (the tick's
+ * arithmetic, exact there), and as a bigint otherwise; the bigint view is
+ * made when asked. `n` is NaN exactly when only the bigint holds the value.
+ */
+export class Cell {
+  n = 0;
+  private b: bigint | undefined = 0n;
+  get big(): bigint {
+    return this.b ?? (this.b = BigInt(this.n));
+  }
+  set big(v: bigint) {
+    this.b = v;
+    this.n = safeNumber(v);
+  }
+  /** A safe integer (the caller proved it). */
+  put(x: number): void {
+    this.n = x;
+    this.b = undefined;
+  }
+}
 export const tsCompare = (a: Timespec, b: Timespec) =>
   a.sec !== b.sec ? (a.sec < b.sec ? -1 : 1) : a.nsec === b.nsec ? 0 : a.nsec < b.nsec ? -1 : 1;
 

@@ -163,7 +163,8 @@ export class VirtualClocksource extends ArchCounter implements Clocksource {
   advance(cycles: bigint | number): void {
     const c = s64(cycles, "cycles");
     if (c < 0n) throw new RangeError("wasm-vdso: a counter does not go backwards");
-    this.counter = (this.counter + c) & this.mask;
+    const next = this.counter + c;
+    this.counter = next > this.mask ? next & this.mask : next; // (a BigInt & allocates; mask is all ones)
     this.publish();
   }
 
@@ -171,6 +172,8 @@ export class VirtualClocksource extends ArchCounter implements Clocksource {
   advanceNs(ns: bigint | number): void {
     const n = s64(ns, "ns");
     if (n < 0n) throw new RangeError("wasm-vdso: a counter does not go backwards");
+    // A 1 GHz counter (the default) counts nanoseconds: no fraction ever carries.
+    if (this.freqHz === 1_000_000_000) return this.advance(n);
     const total = n * BigInt(this.freqHz) + this.fracNs;
     this.advance(total / NSEC_PER_SEC); // checks before it moves anything
     this.fracNs = total % NSEC_PER_SEC;

@@ -178,12 +178,13 @@ export class Kernel {
       updateVsyscall(this.store, this.core);
       published = true;
     }
-    this.aux.forEach((a, i) => {
+    for (let i = 0; i < this.aux.length; i++) {
+      const a = this.aux[i];
       if (a.valid && a.tk.advance("tick")) {
         vdsoTimeUpdateAux(this.store, i, a.tk, true);
         published = true;
       }
-    });
+    }
     if (published) publishShadow(this.store); // one copy a tick, after every clock
   }
 

@@ -15,13 +15,13 @@ const clockOf = (vd: number, cs: number) => vd + vdso_time_data.clock_data + cs 
 
 /** `vdso_write_begin_clock`: one clock's seq odd (and moved), before any of its fields changes. */
 export function writeBeginClock(store: DataStore, vc: number): void {
-  const s = store.loadU32Atomic(vc + vdso_clock.seq);
+  const s = store.getU32(vc + vdso_clock.seq); // only the writer stores seq: a plain load sees its own last store
   store.storeU32Atomic(vc + vdso_clock.seq, s & 1 ? s + 2 : s + 1);
 }
 
 /** `vdso_write_end_clock`: even again, after every field is written. */
 export function writeEndClock(store: DataStore, vc: number): void {
-  const s = store.loadU32Atomic(vc + vdso_clock.seq);
+  const s = store.getU32(vc + vdso_clock.seq);
   store.storeU32Atomic(vc + vdso_clock.seq, s & 1 ? s + 1 : s + 2);
 }
 

@@ -28,7 +28,7 @@ export class WriterDeath extends Error {
 }
 
 /** Every DataStore method that writes memory (bytes() hands out a writable view: counted as a write). */
-export const WRITES = ["setU32", "setI32", "setU64", "storeU32Atomic", "storeU64Atomic", "bytes"] as const;
+export const WRITES = ["setU32", "setI32", "setU64", "setU64n", "storeU32Atomic", "storeU64Atomic", "copy", "bytes"] as const;
 const ACCESSORS = [...WRITES, "getU32", "getU64", "loadU32Atomic", "loadU64Atomic", "notify"] as const;
 
 type Target = Record<string, (...a: unknown[]) => unknown>;
