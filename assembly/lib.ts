@@ -13,9 +13,7 @@
  * Result pointers must lie in user memory (your static data, heap and
  * buffers all do: memoryBase is USER_START); any other gets -EFAULT.
  */
-import { reader_slot, NSEC_PER_SEC } from "./layout";
-import { clock_gettime, fast_value } from "./gettimeofday";
-import { slot } from "./view";
+import { fast_value, value_slow } from "./gettimeofday";
 
 /** Clock ids, errno values and the memory map (USER_START: where your memory begins). */
 export * from "./layout";
@@ -27,20 +25,13 @@ export { clock_gettime, clock_getres, gettimeofday, time } from "./gettimeofday"
 export { wasi_random_get as getrandom } from "./wasi";
 
 /**
- * `clock`'s time in nanoseconds as one i64, or a negated errno. The read of
- * the REALTIME/MONOTONIC/BOOTTIME/TAI clocks is inlined into the caller; the
- * rest (and a writer mid-update) take one call through this instance's slot.
+ * `clock`'s time in nanoseconds as one i64, or a negated errno. The common
+ * read of the REALTIME/MONOTONIC/BOOTTIME/TAI/MONOTONIC_RAW clocks is inlined
+ * into the caller as one straight pass (no call, no loop); the rest (and a
+ * writer mid-update) take one call, the full read through this instance's slot.
  */
 @inline
 export function now_ns(clock: i32): i64 {
   const v = fast_value(clock);
-  return v >= 0 ? v : now_ns_slow(clock);
-}
-
-/** `now_ns` through a timespec in this instance's slot (-EFAULT before the host set one). */
-function now_ns_slow(clock: i32): i64 {
-  const ts = slot + reader_slot.result;
-  const ret = clock_gettime(clock, slot == 0 ? 0 : ts);
-  if (ret != 0) return ret;
-  return load<i64>(ts) * NSEC_PER_SEC + load<i64>(ts, 8);
+  return v >= 0 ? v : value_slow(clock);
 }

@@ -19,8 +19,8 @@
  *   2 coarse       clock_gettime(REALTIME_COARSE, MONOTONIC_COARSE)    do_coarse
  *   3 aux          clock_gettime(CLOCK_AUX)                            do_aux
  *   4 gettimeofday gettimeofday(tv, tz)                                do_hres (REALTIME, in us)
- *   5 value        clock_gettime_ns / clock_gettime_f64 (hres clocks)  hres_value
- *   6 wasi         wasi_clock_time_get, precise and coarse             hres_value, do_coarse
+ *   5 value        clock_gettime_ns / clock_gettime_f64 (hres clocks)  hres_value (one pass), do_hres
+ *   6 wasi         wasi_clock_time_get, precise and coarse             hres_value, do_hres, do_coarse
  *   7 hres_timens  clock_gettime (hres + raw), gettimeofday,
  *                  clock_gettime_ns, wasi precise, on a namespace page do_hres_timens
  *   8 coarse_timens clock_gettime coarse, wasi coarse, namespace page  do_coarse_timens
