@@ -17,7 +17,7 @@ import { arch_modes, vd_arch, vd_hvclock, vd_pvclock } from "./view";
 
 /** The host's counter, standing in for RDTSC (replay: the snapshot's TSC). */
 @external("vdso", "rdtsc")
-declare function rdtsc(): u64;
+export declare function rdtsc(): u64;
 
 export const S64_MAX: u64 = 0x7fffffffffffffff;
 export const U64_MAX: u64 = 0xffffffffffffffff;

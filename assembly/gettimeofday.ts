@@ -35,7 +35,7 @@ import {
 } from "./layout";
 import { div_rem, iter_div_u64_rem, mul_u64_u32_add_u64_shr } from "./math";
 import { known_stuck, read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS } from "./seqlock";
-import { counter_in_memory, counter_word, cycles_ok, get_hw_counter, S64_MAX } from "./counter";
+import { counter_in_memory, counter_word, cycles_ok, get_hw_counter, rdtsc, S64_MAX } from "./counter";
 import { slot, user_ok, vd_real, vd_time } from "./view";
 
 /** The syscalls, answered by the host kernel. They return 0 or a negated errno. */
@@ -74,7 +74,10 @@ function calc_ns(vc: usize, cycles: u64, base: u64): u64 {
  */
 @inline
 function read_counter(vc: usize): u64 {
-  return get_hw_counter(load<i32>(vc + vdso_clock.clock_mode));
+  // The host call inline: its import is then the read's only call (no get_hw_counter_call frame).
+  const mode = load<i32>(vc + vdso_clock.clock_mode);
+  if (mode == vdso_clock_mode.TSC) return rdtsc() & S64_MAX;
+  return get_hw_counter(mode);
 }
 
 @inline
@@ -218,10 +221,13 @@ function do_aux(vd: usize, clock: i32, ts: usize): bool {
  * included, reads again through clock_gettime_slow, the whole algorithm, out
  * of line. A call or a loop inlined into the caller's loop costs every read:
  * the engine spills the values live across the call, and checks the stack at
- * every loop header (measured: README, Performance).
+ * every loop header (measured: README, Performance). `host_call` (the
+ * export only): a host-call clock (mode TSC) that missed goes straight to
+ * hres_slow, not through clock_gettime_slow (README, "Where the read path's
+ * time goes").
  */
 @inline
-export function clock_gettime_data(vd: usize, clock: i32, ts: usize): bool {
+export function clock_gettime_data(vd: usize, clock: i32, ts: usize, host_call: bool = false): bool {
   // ABLATE_*: bench/readpath.ts builds each with one piece removed (bench only, never shipped).
   if (isDefined(ABLATE_DISPATCH)) {
     if (hres_once(vd + vdso_time_data.clock_data + CS_HRES_COARSE * vdso_clock.SIZE, clock, ts)) return true;
@@ -232,9 +238,13 @@ export function clock_gettime_data(vd: usize, clock: i32, ts: usize): bool {
     const msk = 1 << clock;
     const vc = vd + vdso_time_data.clock_data;
     if (msk & VDSO_HRES) {
-      if (hres_once(vc + CS_HRES_COARSE * vdso_clock.SIZE, clock, ts)) return true;
+      const vh = vc + CS_HRES_COARSE * vdso_clock.SIZE;
+      if (hres_once(vh, clock, ts)) return true;
+      if (host_call && is_host_call(vh)) return hres_slow(vd, vh, clock, ts);
     } else if (msk & VDSO_RAW) {
-      if (hres_once(vc + CS_RAW * vdso_clock.SIZE, clock, ts)) return true;
+      const vr = vc + CS_RAW * vdso_clock.SIZE;
+      if (hres_once(vr, clock, ts)) return true;
+      if (host_call && is_host_call(vr)) return hres_slow(vd, vr, clock, ts);
     }
   }
   return isDefined(ABLATE_SLOW) ? false : clock_gettime_slow(vd, clock, ts);
@@ -263,6 +273,22 @@ function hres_once(vc: usize, clock: i32, ts: usize): bool {
   return true;
 }
 
+/** True if clock `vc` reads the host's counter (mode TSC): the fast pass always misses it. */
+@inline
+function is_host_call(vc: usize): bool {
+  return load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TSC;
+}
+
+/**
+ * do_hres out of line for a host-call clock the fast pass missed: a small
+ * function whose only call is the counter import (read_counter inlines it),
+ * not clock_gettime_slow's dispatch and big frame. Kept out of the export so
+ * the export's other paths keep their shape (inlined, COARSE read 3 % slower).
+ */
+function hres_slow(vd: usize, vc: usize, clock: i32, ts: usize): bool {
+  return do_hres(vd, vc, clock, ts);
+}
+
 /** `__cvdso_clock_gettime_common` in full: dispatch by clock family, every wait, retry and fallback. */
 function clock_gettime_slow(vd: usize, clock: i32, ts: usize): bool {
   if (<u32>clock > <u32>CLOCK_AUX_LAST) return false;
@@ -278,7 +304,7 @@ function clock_gettime_slow(vd: usize, clock: i32, ts: usize): bool {
 /** `clock_gettime(clock, ts)`: 0, or the syscall's answer. */
 export function clock_gettime(clock: i32, ts: usize): i32 {
   if (!isDefined(ABLATE_USER_OK) && !user_ok(ts, TIMESPEC_SIZE)) return -EFAULT;
-  if (clock_gettime_data(vd_time, clock, ts)) return 0;
+  if (clock_gettime_data(vd_time, clock, ts, true)) return 0;
   return sys_clock_gettime(clock, ts);
 }
 
