@@ -7,16 +7,14 @@
  * slices, the import before and after each slice. Prints the median ratios,
  * writes bench/results/builds-*.json.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CLOCK_MONOTONIC, NO_PAGE } from "../assembly/layout.ts";
+import { CLOCK_MONOTONIC } from "../assembly/layout.ts";
 import { hostClocksource } from "../src/kernel/clocksource.ts";
 import { type CounterMode, Kernel } from "../src/kernel/kernel.ts";
-import { kernelSyscalls } from "../src/reader.ts";
-import { claimSlot, slotAddr, vdsoImports } from "../src/wasm.ts";
-import { median } from "./measure.ts";
+import { boundReader, sandwich, writeResult } from "./sandwich.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dirs = process.argv.slice(2);
@@ -25,15 +23,10 @@ const clock = Number(process.env.CLOCK ?? CLOCK_MONOTONIC);
 const k = await Kernel.create({ counter: mode, tickerPeriodNs: 50_000, memory: true });
 k.startTicking(250);
 await new Promise((r) => setTimeout(r, 300)); // the ticker measures its period
-const host = { counter: k.cs.read.bind(k.cs), syscalls: kernelSyscalls(k, null), hostRandomCalls: 0 };
-const v = k.rootView();
-const page = (a: number | undefined) => a ?? NO_PAGE;
 const N = 1000;
 const fns: Record<string, () => unknown> = {};
 for (const dir of dirs) {
-  const { instance } = await WebAssembly.instantiate(readFileSync(join(dir, "testing-shared.wasm")), vdsoImports(k.memory, () => host));
-  const e = instance.exports as unknown as { read_loop(c: number, n: number): bigint; set_slot(p: number): number; bind(...a: number[]): number };
-  if (e.set_slot(slotAddr(claimSlot(k.memory))) !== 0 || e.bind(v.time, page(v.real), page(v.rng), page(v.arch), page(v.pvclock), page(v.hvclock)) !== 0) throw new Error(`${dir}: slot or bind`);
+  const e = await boundReader<{ read_loop(c: number, n: number): bigint }>(k, readFileSync(join(dir, "testing-shared.wasm")), dir);
   fns[dir] = () => { if (e.read_loop(clock, N) < 0n) throw new Error(`${dir}: a read failed`); };
 }
 const bench = await WebAssembly.instantiate(readFileSync(join(root, "build/bench.wasm")), {
@@ -42,33 +35,11 @@ const bench = await WebAssembly.instantiate(readFileSync(join(root, "build/bench
 });
 const counterLoop = (bench.instance.exports as unknown as { counter_loop(n: number): bigint }).counter_loop;
 const floor = () => counterLoop(N);
-function slice(f: () => unknown, ms: number): number {
-  const t0 = performance.now();
-  let n = 0, t1: number;
-  do { f(); n++; } while ((t1 = performance.now()) - t0 < ms);
-  return ((t1 - t0) * 1e6) / (n * N);
-}
-for (const f of [floor, ...Object.values(fns)]) slice(f, 300); // tier up to TurboFan
-
 const ROUNDS = Number(process.env.ROUNDS ?? 41);
-const ratios: Record<string, number[]> = {}, ns: Record<string, number[]> = {}, floors: number[] = [];
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [dir, f] of Object.entries(fns)) {
-    await new Promise((res) => setImmediate(res)); // the kernel ticks between slices
-    slice(f, 1);
-    const a = slice(floor, 3), b = slice(f, 3), c = slice(floor, 3);
-    (ratios[dir] ??= []).push((2 * b) / (a + c));
-    (ns[dir] ??= []).push(b);
-    floors.push((a + c) / 2);
-  }
-}
+const { rows, refNs: importNs } = await sandwich(fns, floor, N, ROUNDS, 300);
 k.close();
-const importNs = median(floors);
-const results = dirs.map((dir) => ({ build: basename(dir), ratio: median(ratios[dir]), ns: median(ns[dir]) }));
+const results = dirs.map((dir) => ({ build: basename(dir), ...rows[dir] }));
 console.log(`\n${mode} read_loop(clock ${clock}) vs the counter import (median ${importNs.toFixed(2)} ns), ${ROUNDS} rounds of 3 ms slices\n`);
 for (const x of results) console.log(`${x.build}: ratio ${x.ratio.toFixed(3)}, ${x.ns.toFixed(2)} ns`);
-mkdirSync(join(root, "bench/results"), { recursive: true });
-const file = join(root, "bench/results", `builds-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, mode, clock, rounds: ROUNDS, importNs, results }, null, 2));
-console.log(`\nJSON: ${file}`);
+writeResult(root, "builds", { node: process.version, cpu: cpus()[0]?.model, mode, clock, rounds: ROUNDS, importNs, results });
 process.exit(0);

@@ -8,15 +8,13 @@
  * minus the ratio without it. Prints a table, writes bench/results/readpath-*.json.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CLOCK_MONOTONIC, NO_PAGE } from "../assembly/layout.ts";
+import { CLOCK_MONOTONIC } from "../assembly/layout.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
-import { kernelSyscalls } from "../src/reader.ts";
-import { claimSlot, slotAddr, vdsoImports } from "../src/wasm.ts";
-import { median } from "./measure.ts";
+import { boundReader, sandwich, writeResult } from "./sandwich.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const PIECES: Record<string, { flags: string[]; what: string }> = {
@@ -41,16 +39,8 @@ for (const [name, p] of Object.entries(PIECES)) {
 const k = await Kernel.create({ counter: "shared", tickerPeriodNs: 50_000 });
 k.startTicking(250);
 await new Promise((r) => setTimeout(r, 300)); // the ticker measures its period
-const host = { counter: k.cs.read.bind(k.cs), syscalls: kernelSyscalls(k, null), hostRandomCalls: 0 };
-const v = k.rootView();
-const page = (a: number | undefined) => a ?? NO_PAGE;
 type Loops = { inline_loop(c: number, n: number): bigint; called_loop(c: number, n: number): bigint; bare_loop(n: number): bigint };
-async function load(name: string): Promise<Loops> {
-  const { instance } = await WebAssembly.instantiate(readFileSync(join(dir, `${name}.wasm`)), vdsoImports(k.memory, () => host));
-  const e = instance.exports as unknown as Loops & { set_slot(p: number): number; bind(...a: number[]): number };
-  if (e.set_slot(slotAddr(claimSlot(k.memory))) !== 0 || e.bind(v.time, page(v.real), page(v.rng), page(v.arch), page(v.pvclock), page(v.hvclock)) !== 0) throw new Error(`${name}: slot or bind`);
-  return e;
-}
+const load = (name: string) => boundReader<Loops>(k, readFileSync(join(dir, `${name}.wasm`)), name);
 
 const N = 1000;
 const floorBuild = await load("full");
@@ -63,44 +53,22 @@ for (const name of Object.keys(PIECES)) {
   if (name !== "user_ok") fns[`inlined ${name}`] = () => ok(e.inline_loop(CLOCK_MONOTONIC, N));
   fns[`called ${name}`] = () => ok(e.called_loop(CLOCK_MONOTONIC, N));
 }
-function slice(f: () => unknown, ms: number): number {
-  const t0 = performance.now();
-  let n = 0, t1: number;
-  do { f(); n++; } while ((t1 = performance.now()) - t0 < ms);
-  return ((t1 - t0) * 1e6) / (n * N);
-}
-for (const f of [floor, ...Object.values(fns)]) slice(f, 200); // tier up to TurboFan
-
 const ROUNDS = Number(process.env.READPATH_ROUNDS ?? 61);
-const ratios: Record<string, number[]> = {}, ns: Record<string, number[]> = {}, floors: number[] = [];
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, f] of Object.entries(fns)) {
-    await new Promise((res) => setImmediate(res)); // the kernel ticks between slices
-    slice(f, 1);
-    const a = slice(floor, 3), b = slice(f, 3), c = slice(floor, 3);
-    (ratios[name] ??= []).push((2 * b) / (a + c));
-    (ns[name] ??= []).push(b);
-    floors.push((a + c) / 2);
-  }
-}
+const { rows, refNs: floorNs } = await sandwich(fns, floor, N, ROUNDS, 200);
 k.close();
 
 const results = Object.keys(fns).map((name) => {
   const [path, piece] = name.split(" ");
-  const ratio = median(ratios[name]);
-  const full = median(ratios[`${path} full`]);
-  return { path, piece, what: PIECES[piece].what, ratio, ns: median(ns[name]), cost: piece === "full" || piece === "all" ? undefined : full - ratio };
+  const { ratio, ns } = rows[name];
+  const full = rows[`${path} full`].ratio;
+  return { path, piece, what: PIECES[piece].what, ratio, ns, cost: piece === "full" || piece === "all" ? undefined : full - ratio };
 });
 const lines = [
   `| path | piece dropped | ratio to floor | ns per read | cost of the piece (floor units) |`,
   `| --- | --- | ---: | ---: | ---: |`,
   ...results.map((x) => `| ${x.path} | ${x.piece}: ${x.what} | ${x.ratio.toFixed(3)} | ${x.ns.toFixed(2)} | ${x.cost === undefined ? "-" : x.cost.toFixed(3)} |`),
 ];
-const floorNs = median(floors);
 console.log(`\nread path ablation, ${new Date().toISOString()}, ${cpus()[0]?.model}, Node ${process.version}, ${ROUNDS} rounds of 3 ms slices, floor median ${floorNs.toFixed(2)} ns\n`);
 console.log(lines.join("\n"));
-mkdirSync(join(root, "bench/results"), { recursive: true });
-const file = join(root, "bench/results", `readpath-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, rounds: ROUNDS, floorNs, results }, null, 2));
-console.log(`\nJSON: ${file}`);
+writeResult(root, "readpath", { node: process.version, cpu: cpus()[0]?.model, rounds: ROUNDS, floorNs, results });
 process.exit(0);
