@@ -19,7 +19,7 @@
  *   2 coarse       clock_gettime(REALTIME_COARSE, MONOTONIC_COARSE)    do_coarse
  *   3 aux          clock_gettime(CLOCK_AUX)                            do_aux
  *   4 gettimeofday gettimeofday(tv, tz)                                do_hres (REALTIME, in us)
- *   5 value        clock_gettime_ns / clock_gettime_f64 (hres clocks)  hres_value (one pass), do_hres
+ *   5 value        clock_gettime_ns / clock_gettime_f64 (hres + raw)   hres_value (one pass), do_hres
  *   6 wasi         wasi_clock_time_get, precise and coarse             hres_value, do_hres, do_coarse
  *   7 hres_timens  clock_gettime (hres + raw), gettimeofday,
  *                  clock_gettime_ns, wasi precise, on a namespace page do_hres_timens
@@ -191,7 +191,11 @@ function read_one(path: i32, i: i32): i32 {
     case PATH_COARSE: return gettime(i & 1 ? CLOCK_MONOTONIC_COARSE : CLOCK_REALTIME_COARSE, false);
     case PATH_AUX: return gettime(CLOCK_AUX, false);
     case PATH_GETTIMEOFDAY: return gtod(false);
-    case PATH_VALUE: return i & 4 ? value_f64(unchecked(HRES_CLOCKS[i & 3])) : value_ns(unchecked(HRES_CLOCKS[i & 3]), false);
+    case PATH_VALUE: {
+      // MONOTONIC_RAW too: the value path reads it through a copy of its own.
+      const clock = i & 8 ? CLOCK_MONOTONIC_RAW : unchecked(HRES_CLOCKS[i & 3]);
+      return i & 4 ? value_f64(clock) : value_ns(clock, false);
+    }
     case PATH_WASI: return wasi(<u32>(i & 1), (i & 2) != 0, false);
     case PATH_HRES_TIMENS: {
       const k = i & 7;

@@ -5,13 +5,13 @@
 // and single timekeepers put in extreme states advance to the same fields.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CLOCK_AUX, vdso_arch_data } from "../assembly/layout.ts";
+import { CLOCK_AUX, VDSO_BASE_AUX, vdso_arch_data, vdso_clock, vdso_timestamp } from "../assembly/layout.ts";
 import { DataStore, storeMemory } from "../src/datastore.ts";
 import { VirtualClocksource } from "../src/kernel/clocksource.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
 import { Timekeeper } from "../src/kernel/timekeeper.ts";
 import { ADJ_FREQUENCY, ADJ_NANO, ADJ_OFFSET, ADJ_SETOFFSET, ADJ_STATUS, ADJ_TICK, STA_DEL, STA_INS, STA_PLL } from "../src/kernel/timex.ts";
-import { updateVsyscall, vdsoTimeUpdateAux } from "../src/kernel/vsyscall.ts";
+import { auxClockAt, updateVsyscall, vdsoTimeUpdateAux } from "../src/kernel/vsyscall.ts";
 
 /** Runs `f` with the number path on or off. */
 function withNumbers<T>(on: boolean, f: () => T): T {
@@ -161,5 +161,18 @@ describe("the tick's number path is the bigint path", () => {
       ),
       { numRuns: 1000 },
     );
+  });
+
+  // Found in review: a sum that rounds to -2^53 looked safe after a +1 carry, and published a second off.
+  it("a seconds sum past -2^53 before a carry is published exactly (aux basetime)", () => {
+    const store = new DataStore(storeMemory());
+    const tk = new Timekeeper(new VirtualClocksource(1e9, 0n), true);
+    const h = 2n ** 52n;
+    tk.xtimeSec = -h;
+    tk.mono.xtimeNsec = 999_999_999n << 23n;
+    tk.offsAux = (-h - 1n) * 1_000_000_000n + 5n; // -(2^52 + 1) s + 5 ns: the exact second is -2^53
+    vdsoTimeUpdateAux(store, 0, tk, true);
+    const bt = auxClockAt(store.time, 0) + vdso_clock.basetime + VDSO_BASE_AUX * vdso_timestamp.SIZE;
+    expect(BigInt.asIntN(64, store.getU64(bt))).toBe(-(2n ** 53n));
   });
 });

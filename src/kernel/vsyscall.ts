@@ -61,7 +61,8 @@ interface CoreValues {
  * never formed where it would reach ps (it may pass 2^53). NaN otherwise.
  */
 function addCarry(sec: number, a: number, b: number, ps: number): [number, number] {
-  if (!(a >= 0 && a < ps && b >= 0 && b < ps)) return [NaN, NaN];
+  // sec is checked before the carry: an unsafe sum can round to -2^53, and +1 would make it look safe.
+  if (!(Number.isSafeInteger(sec) && a >= 0 && a < ps && b >= 0 && b < ps)) return [NaN, NaN];
   const room = ps - b;
   return a >= room ? [sec + 1, a - room] : [sec, a + b];
 }
@@ -170,6 +171,7 @@ export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper,
   // In numbers where every value is a safe integer (the tick's cells are), else in bigints.
   const p = POW2[shift];
   let secN = tk.xs.n + toAux.secN;
+  const secSafe = Number.isSafeInteger(secN); // before the carry (see addCarry)
   let nsecN = Math.floor(m.xn.n / p) + toAux.nsecN; // x >> shift, exact: a division by 2^shift is
   if (nsecN >= 1e9 && Number.isSafeInteger(nsecN)) {
     const rest = nsecN % 1e9; // exact, as is the division of the difference
@@ -177,7 +179,7 @@ export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper,
     nsecN = rest;
   }
   const baseN = nsecN * p;
-  const numbers = Number.isSafeInteger(secN) && Number.isSafeInteger(baseN) && Number.isSafeInteger(m.cl.n) && nsecN < 1e9;
+  const numbers = secSafe && Number.isSafeInteger(secN) && Number.isSafeInteger(baseN) && Number.isSafeInteger(m.cl.n) && nsecN < 1e9;
   let sec = 0n;
   let base = 0n;
   if (!numbers) {
