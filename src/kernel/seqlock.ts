@@ -1,7 +1,10 @@
 /**
  * Writer side of the vDSO seqlock (include/vdso/helpers.h). The seq stores
- * are `Atomics.store`, sequentially consistent: everything before a store is
- * visible to a reader that sees it, which is the kernel's smp_wmb().
+ * are `Atomics.store`, sequentially consistent: everything before the end
+ * store is visible to a reader that sees it (the smp_wmb() before it). The
+ * field stores are plain, so nothing orders them after the begin store (the
+ * smp_wmb() after it): x86's TSO does; a weakly ordered host (ARM64) would
+ * need a fence there, and readers the smp_rmb() before their second seq read.
  *
  * Unlike Linux's writer, ours cannot trust that nobody else touched seq (a
  * stray write, a writer that died mid-update before this one adopted the

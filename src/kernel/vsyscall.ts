@@ -179,7 +179,7 @@ export function vdsoTimeUpdateAux(store: DataStore, idx: number, tk: Timekeeper,
     nsecN = rest;
   }
   const baseN = nsecN * p;
-  const numbers = secSafe && Number.isSafeInteger(secN) && Number.isSafeInteger(baseN) && Number.isSafeInteger(m.cl.n) && nsecN < 1e9;
+  const numbers = Timekeeper.numbers && secSafe && Number.isSafeInteger(secN) && Number.isSafeInteger(baseN) && Number.isSafeInteger(m.cl.n) && nsecN < 1e9;
   let sec = 0n;
   let base = 0n;
   if (!numbers) {
