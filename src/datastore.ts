@@ -161,9 +161,19 @@ export class DataStore {
     this.views();
     return this.shared ? Atomics.load(this.u32!, addr >>> 2) : this.u32![addr >>> 2];
   }
+  /**
+   * The seqlock writer's begin barrier (kernel/seqlock.ts): an atomic store,
+   * then an atomic load of the same word, which keeps every later store after
+   * that store (ARM64 STLR; LDAR). Returns the value read back.
+   */
+  storeU32AtomicReadBack(addr: number, v: number): number {
+    this.storeU32Atomic(addr, v);
+    return this.loadU32Atomic(addr);
+  }
+  /** One 64-bit store, never two halves (a reader's single load sees it whole: time()). The store wraps mod 2^64. */
   storeU64Atomic(addr: number, v: bigint): void {
     this.views();
-    if (this.shared) Atomics.store(this.u64!, addr >>> 3, BigInt.asUintN(64, v));
+    if (this.shared) Atomics.store(this.u64!, addr >>> 3, v);
     else this.u64![addr >>> 3] = v;
   }
   loadU64Atomic(addr: number): bigint {

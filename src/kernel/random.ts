@@ -12,7 +12,12 @@ export class RngPage {
 
   constructor(private store: DataStore) {}
 
-  /** The generator is seeded: publish a first generation, then is_ready. */
+  /**
+   * The generator is seeded: publish a first generation, then is_ready, in
+   * that order as random.c does (smp_store_release of the generation in
+   * crng_reseed, then WRITE_ONCE of is_ready): both are seq_cst stores here.
+   * The page has no seq: each is one word, read alone.
+   */
   init(): void {
     this.reseed();
     this.store.storeU32Atomic(this.store.rng + vdso_rng_data.is_ready, 1);

@@ -11,6 +11,7 @@ import {
 import type { DataStore } from "../datastore.ts";
 import type { View } from "../datastore.ts";
 import { normalize, type Timespec } from "../time.ts";
+import { writeBeginClock } from "./seqlock.ts";
 import { auxClockAt, clockAt } from "./vsyscall.ts";
 
 export interface TimeNamespace {
@@ -21,9 +22,14 @@ export interface TimeNamespace {
   readonly view: View;
 }
 
-/** `timens_setup_vdso_clock_data` for one clock. */
+/**
+ * `timens_setup_vdso_clock_data` for one clock of a fresh (zeroed) page: seq 1
+ * by the writer's begin (odd, then the barrier), then the fields, which no
+ * even seq ever follows (as in Linux). Like Linux, which fills the page before
+ * a task maps it, the view is handed out only once this returns.
+ */
 function setupClock(store: DataStore, vc: number, mono: Timespec, boot: Timespec): void {
-  store.setU32(vc + vdso_clock.seq, 1);
+  writeBeginClock(store, vc); // 0 -> 1
   store.setI32(vc + vdso_clock.clock_mode, vdso_clock_mode.TIMENS);
   const put = (clock: number, o: Timespec) => {
     const at = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;

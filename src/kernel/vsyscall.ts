@@ -43,6 +43,11 @@ let taiKey = 0;
 let taiBig = 0n;
 const bigTai = (n: number) => (n === taiKey ? taiBig : (taiBig = BigInt((taiKey = n))));
 
+/** REALTIME's seconds as a bigint: made again only when the second changes (once a second). */
+let secKey = 0;
+let secBig = 0n;
+const bigSec = (s: U64) => (typeof s === "bigint" ? s : s === secKey ? secBig : (secBig = BigInt((secKey = s))));
+
 /** What update_vsyscall writes, as [sec, nsec] per base plus the two cycle_lasts. */
 interface CoreValues {
   rt: [U64, U64];
@@ -136,8 +141,10 @@ export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
   writeBegin(store, vd);
   store.setI32(vc + vdso_clock.clock_mode, mode);
   store.setI32(vcRaw + vdso_clock.clock_mode, mode);
-  // REALTIME is written even without a vDSO counter: time() needs it.
-  setBase(store, vc, CLOCK_REALTIME, ...v.rt);
+  // REALTIME is written even without a vDSO counter: time() needs it. It reads
+  // the seconds with one 64-bit load and no seq, so they are one 64-bit store.
+  store.storeU64Atomic(baseAt(vc, CLOCK_REALTIME) + vdso_timestamp.sec, bigSec(v.rt[0]));
+  setU64(store, baseAt(vc, CLOCK_REALTIME) + vdso_timestamp.nsec, v.rt[1]);
   setBase(store, vc, CLOCK_REALTIME_COARSE, ...v.rtCoarse);
   setBase(store, vc, CLOCK_MONOTONIC_COARSE, ...v.monoCoarse);
   store.storeU32Atomic(vd + vdso_time_data.hrtimer_res, res);
@@ -152,10 +159,10 @@ export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
   writeEnd(store, vd);
 }
 
-/** `update_vsyscall_tz`: the timezone, written without the seqlock. */
+/** `update_vsyscall_tz`: the timezone, written without the seqlock as in Linux (each word read alone). */
 export function updateVsyscallTz(store: DataStore, minuteswest: number, dsttime: number): void {
-  store.setI32(store.time + vdso_time_data.tz_minuteswest, minuteswest);
-  store.setI32(store.time + vdso_time_data.tz_dsttime, dsttime);
+  store.storeU32Atomic(store.time + vdso_time_data.tz_minuteswest, minuteswest);
+  store.storeU32Atomic(store.time + vdso_time_data.tz_dsttime, dsttime);
 }
 
 /** `vdso_time_update_aux`: publish aux clock `idx`; a disabled clock is mode NONE. Computed first, like update_vsyscall. */
