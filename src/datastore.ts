@@ -44,6 +44,9 @@ export class DataStore {
   private dv?: DataView;
   private u32?: Uint32Array;
   private u64?: BigUint64Array;
+  /** storeU64AtomicN's last value and its BigInt. */
+  private lastN = NaN;
+  private lastBig = 0n;
 
   /**
    * A store at `base`. "plain": zeroed, no writer claimed (tests, replay).
@@ -175,6 +178,11 @@ export class DataStore {
     this.views();
     if (this.shared) Atomics.store(this.u64!, addr >>> 3, v);
     else this.u64![addr >>> 3] = v;
+  }
+  /** storeU64Atomic of a safe integer, its BigInt made again only when it changes (REALTIME's seconds: once a second). */
+  storeU64AtomicN(addr: number, v: number): void {
+    if (v !== this.lastN) this.lastBig = BigInt((this.lastN = v));
+    this.storeU64Atomic(addr, this.lastBig);
   }
   loadU64Atomic(addr: number): bigint {
     this.views();

@@ -43,11 +43,6 @@ let taiKey = 0;
 let taiBig = 0n;
 const bigTai = (n: number) => (n === taiKey ? taiBig : (taiBig = BigInt((taiKey = n))));
 
-/** REALTIME's seconds as a bigint: made again only when the second changes (once a second). */
-let secKey = 0;
-let secBig = 0n;
-const bigSec = (s: U64) => (typeof s === "bigint" ? s : s === secKey ? secBig : (secBig = BigInt((secKey = s))));
-
 /** What update_vsyscall writes, as [sec, nsec] per base plus the two cycle_lasts. */
 interface CoreValues {
   rt: [U64, U64];
@@ -143,7 +138,9 @@ export function updateVsyscall(store: DataStore, tk: Timekeeper): void {
   store.setI32(vcRaw + vdso_clock.clock_mode, mode);
   // REALTIME is written even without a vDSO counter: time() needs it. It reads
   // the seconds with one 64-bit load and no seq, so they are one 64-bit store.
-  store.storeU64Atomic(baseAt(vc, CLOCK_REALTIME) + vdso_timestamp.sec, bigSec(v.rt[0]));
+  const rtSec = v.rt[0];
+  if (typeof rtSec === "number") store.storeU64AtomicN(baseAt(vc, CLOCK_REALTIME) + vdso_timestamp.sec, rtSec);
+  else store.storeU64Atomic(baseAt(vc, CLOCK_REALTIME) + vdso_timestamp.sec, rtSec);
   setU64(store, baseAt(vc, CLOCK_REALTIME) + vdso_timestamp.nsec, v.rt[1]);
   setBase(store, vc, CLOCK_REALTIME_COARSE, ...v.rtCoarse);
   setBase(store, vc, CLOCK_MONOTONIC_COARSE, ...v.monoCoarse);
