@@ -7,9 +7,9 @@
  * memory model alone only a writer whose every field store is seq_cst is
  * proven (C3: x2.8-3.0 a tick); ours relies on what every correct lowering of
  * a seq_cst load after a seq_cst store gives, LDAR or LDR; DMB on ARMv8 (both
- * keep later stores after it) and TSO on x86-64 (x1.05 a tick). Atomics.add
- * on a writer-only word (W3) is as sound and dearer: an RMW a block (x1.07).
- * Figures: bench/writer-order.ts.
+ * keep later stores after it) and TSO on x86-64 (x1.03-1.06 a tick).
+ * Atomics.add on a writer-only word (W3) is as sound and dearer, an RMW a
+ * block (x1.06-1.11). Figures: bench/writer-order.ts, Node 20 and 24.
  */
 import { CS_BASES, vdso_clock, vdso_time_data } from "../../assembly/layout.ts";
 import type { DataStore } from "../datastore.ts";
