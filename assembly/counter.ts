@@ -12,7 +12,7 @@ import {
   vdso_clock_mode,
 } from "./layout";
 import { mul_u64_u32_add_u64_shr } from "./math";
-import { CALL_SPIN_LIMIT, give_up, known_stuck } from "./seqlock";
+import { CALL_SPIN_LIMIT, give_up, known_stuck, load_acquire } from "./seqlock";
 import { arch_modes, vd_arch, vd_hvclock, vd_pvclock } from "./view";
 
 /** The host's counter, standing in for RDTSC (replay: the snapshot's TSC). */
@@ -80,8 +80,8 @@ function vread_hvclock(): u64 {
       return U64_MAX;
     }
     if (!sequence) return U64_MAX;
-    scale = load<u64>(p + hv.tsc_scale);
-    offset = load<u64>(p + hv.tsc_offset);
+    scale = load_acquire<u64>(p + hv.tsc_scale);
+    offset = load_acquire<u64>(p + hv.tsc_offset);
     tsc = rdtsc();
   } while (atomic.load<u32>(p + hv.tsc_sequence) != sequence);
   return mul_u64_u64_hi(tsc, scale) + offset;
@@ -110,14 +110,14 @@ function vread_pvclock(): u64 {
       return U64_MAX;
     }
     version = v & ~1;
-    if (!(load<u8>(p + pv.flags) & PVCLOCK_TSC_STABLE_BIT)) return U64_MAX;
-    const stamp = load<u64>(p + pv.tsc_timestamp);
+    if (!(load_acquire<u8>(p + pv.flags) & PVCLOCK_TSC_STABLE_BIT)) return U64_MAX;
+    const stamp = load_acquire<u64>(p + pv.tsc_timestamp);
     let delta = rdtsc() - stamp;
     if (<i64>delta < 0) delta = 0;
-    const shift = <i32>load<i8>(p + pv.tsc_shift);
+    const shift = <i32>load_acquire<i8>(p + pv.tsc_shift);
     delta = shift < 0 ? delta >> <u64>(-shift) : delta << <u64>shift;
-    const ns = mul_u64_u32_add_u64_shr(delta, load<u32>(p + pv.tsc_to_system_mul), 0, 32);
-    ret = load<u64>(p + pv.system_time) + ns;
+    const ns = mul_u64_u32_add_u64_shr(delta, load_acquire<u32>(p + pv.tsc_to_system_mul), 0, 32);
+    ret = load_acquire<u64>(p + pv.system_time) + ns;
   } while (atomic.load<u32>(p + pv.version) != version);
   return ret & S64_MAX;
 }

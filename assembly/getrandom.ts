@@ -9,6 +9,7 @@ import {
   CHACHA_BLOCK_SIZE, EFAULT, GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM, MAX_RW_COUNT, NO_PAGE, VGETRANDOM_MMAP_FLAGS,
   VGETRANDOM_MMAP_PROT, vdso_pages, vdso_rng_data, vgetrandom_opaque_params as params, vgetrandom_state as vs,
 } from "./layout";
+import { load_acquire } from "./seqlock";
 import { state_ok, user_ok, vd_rng } from "./view";
 
 /** The getrandom syscall: the host's secure source. Returns bytes written or a negated errno. */
@@ -46,7 +47,7 @@ export function vgetrandom(buf: usize, len: usize, flags: u32, state: usize, opa
     flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) ||
     opaque_len != vs.SIZE ||
     rng == <usize>NO_PAGE ||
-    !load<u8>(rng + vdso_rng_data.is_ready)
+    !load_acquire<u8>(rng + vdso_rng_data.is_ready) // before the generation load below (G1 in the litmus tests)
   )
     return sys_getrandom(buf, len, flags);
   if (len == 0) return 0;

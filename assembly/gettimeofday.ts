@@ -1,7 +1,8 @@
 /**
  * The vDSO read path (lib/vdso/gettimeofday.c with the x86 hooks), over the
  * pages of the bound view. Helpers return false to mean "take the syscall";
- * only the entry points call the fallback.
+ * only the entry points call the fallback. Every field read between a seq
+ * load and its re-read is read with load_acquire (seqlock.ts says why).
  *
  * Longer than ~350 lines on purpose: it is lib/vdso/gettimeofday.c, one file
  * there too (every clock family, both namespace paths, the value exports that
@@ -34,7 +35,7 @@ import {
   vdso_timestamp,
 } from "./layout";
 import { div_rem, iter_div_u64_rem, mul_u64_u32_add_u64_shr } from "./math";
-import { known_stuck, read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS } from "./seqlock";
+import { known_stuck, load_acquire, read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS } from "./seqlock";
 import { counter_in_memory, counter_word, cycles_ok, get_hw_counter, rdtsc, S64_MAX } from "./counter";
 import { slot, user_ok, vd_real, vd_time } from "./view";
 
@@ -56,10 +57,10 @@ export function vdso_calc_ns(vc: usize, cycles: u64, base: u64): u64 {
 /** x86 `vdso_calc_ns`: shifted nanoseconds since `cycle_last`, added to `base`, shifted once. */
 @inline
 function calc_ns(vc: usize, cycles: u64, base: u64): u64 {
-  const delta = cycles - load<u64>(vc + vdso_clock.cycle_last);
-  const mult = load<u32>(vc + vdso_clock.mult);
-  const shift = load<u32>(vc + vdso_clock.shift);
-  if (delta > load<u64>(vc + vdso_clock.max_cycles)) {
+  const delta = cycles - load_acquire<u64>(vc + vdso_clock.cycle_last);
+  const mult = load_acquire<u32>(vc + vdso_clock.mult);
+  const shift = load_acquire<u32>(vc + vdso_clock.shift);
+  if (delta > load_acquire<u64>(vc + vdso_clock.max_cycles)) {
     // Bit 62 set: the counter is behind cycle_last; clamp to the time of cycle_last.
     if (delta & BIT62) return base >> shift;
     return mul_u64_u32_add_u64_shr(delta & S64_MAX, mult, base, shift);
@@ -75,19 +76,19 @@ function calc_ns(vc: usize, cycles: u64, base: u64): u64 {
 @inline
 function read_counter(vc: usize): u64 {
   // The host call inline: its import is then the read's only call (no get_hw_counter_call frame).
-  const mode = load<i32>(vc + vdso_clock.clock_mode);
+  const mode = load_acquire<i32>(vc + vdso_clock.clock_mode);
   if (mode == vdso_clock_mode.TSC) return rdtsc() & S64_MAX;
   return get_hw_counter(mode);
 }
 
 @inline
 function timestamp_ns(vc: usize, idx: i32, cycles: u64): u64 {
-  return calc_ns(vc, cycles, load<u64>(vc + vdso_clock.basetime + idx * vdso_timestamp.SIZE + vdso_timestamp.nsec));
+  return calc_ns(vc, cycles, load_acquire<u64>(vc + vdso_clock.basetime + idx * vdso_timestamp.SIZE + vdso_timestamp.nsec));
 }
 
 @inline
 function timestamp_sec(vc: usize, idx: i32): u64 {
-  return load<u64>(vc + vdso_clock.basetime + idx * vdso_timestamp.SIZE + vdso_timestamp.sec);
+  return load_acquire<u64>(vc + vdso_clock.basetime + idx * vdso_timestamp.SIZE + vdso_timestamp.sec);
 }
 
 /** `vdso_set_timespec`. The division runs after the seqlock loop, so a torn read cannot make it long. */
@@ -155,8 +156,8 @@ function do_coarse_timens(vdns: usize, vcns: usize, clock: i32, ts: usize): bool
   do {
     if ((seq = read_begin(vc)) == SEQ_STUCK) return false;
     if (seq == 0) return false; // never published: see do_coarse
-    sec = load<u64>(bt + vdso_timestamp.sec);
-    ns = load<u64>(bt + vdso_timestamp.nsec);
+    sec = load_acquire<u64>(bt + vdso_timestamp.sec);
+    ns = load_acquire<u64>(bt + vdso_timestamp.nsec);
   } while (!isDefined(VDSO_NO_RETRY_COARSE_TIMENS) && read_retry(vc, seq));
   const offs = ns_offset(vcns, clock);
   set_timespec(ts, sec + load<u64>(offs + vdso_timestamp.sec), ns + load<u64>(offs + vdso_timestamp.nsec));
@@ -178,8 +179,8 @@ function do_coarse(vd: usize, vc: usize, clock: i32, ts: usize): bool {
     seq = read_begin_timens(vc);
     if (seq == SEQ_TIMENS) return do_coarse_timens(vd, vc, clock, ts);
     if (seq == SEQ_STUCK || seq == 0) return false;
-    sec = load<u64>(bt + vdso_timestamp.sec);
-    ns = load<u64>(bt + vdso_timestamp.nsec);
+    sec = load_acquire<u64>(bt + vdso_timestamp.sec);
+    ns = load_acquire<u64>(bt + vdso_timestamp.nsec);
   } while (!isDefined(VDSO_NO_RETRY_COARSE) && read_retry(vc, seq));
   store<u64>(ts, sec);
   store<u64>(ts, ns, 8);
@@ -204,7 +205,7 @@ function do_aux(vd: usize, clock: i32, ts: usize): bool {
     }
     if (seq == SEQ_STUCK) return false;
     // A disabled aux clock publishes mode NONE; the syscall says ENODEV.
-    if (load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.NONE) return false;
+    if (load_acquire<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.NONE) return false;
     const cycles = read_counter(vc);
     if (!cycles_ok(cycles)) return false;
     ns = timestamp_ns(vc, VDSO_BASE_AUX, cycles);
@@ -260,12 +261,12 @@ export function clock_gettime_data(vd: usize, clock: i32, ts: usize, host_call: 
 function hres_once(vc: usize, clock: i32, ts: usize): bool {
   const seq = atomic.load<u32>(vc + vdso_clock.seq);
   if (!isDefined(ABLATE_ODD) && seq & 1) return false;
-  if (!isDefined(ABLATE_MODE) && !counter_in_memory(load<i32>(vc + vdso_clock.clock_mode))) return false;
-  const delta = counter_word() - load<u64>(vc + vdso_clock.cycle_last);
-  if (!isDefined(ABLATE_MAX_CYCLES) && delta > load<u64>(vc + vdso_clock.max_cycles)) return false;
+  if (!isDefined(ABLATE_MODE) && !counter_in_memory(load_acquire<i32>(vc + vdso_clock.clock_mode))) return false;
+  const delta = counter_word() - load_acquire<u64>(vc + vdso_clock.cycle_last);
+  if (!isDefined(ABLATE_MAX_CYCLES) && delta > load_acquire<u64>(vc + vdso_clock.max_cycles)) return false;
   const bt = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
-  const ns = (delta * <u64>load<u32>(vc + vdso_clock.mult) + load<u64>(bt + vdso_timestamp.nsec)) >> load<u32>(vc + vdso_clock.shift);
-  const sec = load<u64>(bt + vdso_timestamp.sec);
+  const ns = (delta * <u64>load_acquire<u32>(vc + vdso_clock.mult) + load_acquire<u64>(bt + vdso_timestamp.nsec)) >> load_acquire<u32>(vc + vdso_clock.shift);
+  const sec = load_acquire<u64>(bt + vdso_timestamp.sec);
   if (!isDefined(VDSO_NO_RETRY_HRES) && read_retry(vc, <i64>seq)) return false;
   if (!isDefined(ABLATE_CARRY) && ns >= <u64>NSEC_PER_SEC) return false;
   store<u64>(ts, sec);
@@ -276,7 +277,7 @@ function hres_once(vc: usize, clock: i32, ts: usize): bool {
 /** True if clock `vc` reads the host's counter (mode TSC): the fast pass always misses it. */
 @inline
 function is_host_call(vc: usize): bool {
-  return load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TSC;
+  return load_acquire<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TSC;
 }
 
 /**
@@ -310,7 +311,7 @@ export function clock_gettime(clock: i32, ts: usize): i32 {
 
 /** The page to read time, tz and resolution from: the real one if page 0 is a namespace page. */
 function real_page(vd: usize): usize {
-  if (load<i32>(vd + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS) return vd_real;
+  if (load_acquire<i32>(vd + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS) return vd_real;
   return vd;
 }
 
@@ -326,7 +327,7 @@ function unusable(vd: usize): bool {
   const seq = atomic.load<u32>(vc + vdso_clock.seq);
   if (seq == 0) return true;
   if (!(seq & 1)) return false;
-  return load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS || known_stuck(vc + vdso_clock.seq, seq);
+  return load_acquire<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS || known_stuck(vc + vdso_clock.seq, seq);
 }
 
 /** `__cvdso_clock_getres_common`: resolution in ns, or -1 to take the syscall. */
@@ -374,8 +375,9 @@ export function gettimeofday(tv: usize, tz: usize): i32 {
 }
 
 /**
- * `time(t)`: the seconds of the last update, no seqlock, no counter. With no
- * published page to read (none bound, a namespace page without its real
+ * `time(t)`: the seconds of the last update, no seqlock, no counter: one
+ * 64-bit atomic load (Linux's READ_ONCE), which the writer stores whole. With
+ * no published page to read (none bound, a namespace page without its real
  * page, or seq 0), the seconds of `clock_gettime(CLOCK_REALTIME)` from the
  * syscall, made in this reader's slot; or its negated errno.
  */
@@ -406,12 +408,12 @@ export function time(t: usize): i64 {
 function hres_value(vc: usize, clock: i32): i64 {
   const seq = atomic.load<u32>(vc + vdso_clock.seq);
   if (seq & 1) return -1;
-  if (!counter_in_memory(load<i32>(vc + vdso_clock.clock_mode))) return -1;
-  const delta = counter_word() - load<u64>(vc + vdso_clock.cycle_last);
-  if (delta > load<u64>(vc + vdso_clock.max_cycles)) return -1;
+  if (!counter_in_memory(load_acquire<i32>(vc + vdso_clock.clock_mode))) return -1;
+  const delta = counter_word() - load_acquire<u64>(vc + vdso_clock.cycle_last);
+  if (delta > load_acquire<u64>(vc + vdso_clock.max_cycles)) return -1;
   const bt = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
-  const ns = (delta * <u64>load<u32>(vc + vdso_clock.mult) + load<u64>(bt + vdso_timestamp.nsec)) >> load<u32>(vc + vdso_clock.shift);
-  const sec = load<u64>(bt + vdso_timestamp.sec);
+  const ns = (delta * <u64>load_acquire<u32>(vc + vdso_clock.mult) + load_acquire<u64>(bt + vdso_timestamp.nsec)) >> load_acquire<u32>(vc + vdso_clock.shift);
+  const sec = load_acquire<u64>(bt + vdso_timestamp.sec);
   if (!isDefined(VDSO_NO_RETRY_VALUE) && read_retry(vc, <i64>seq)) return -1;
   return <i64>(sec * <u64>NSEC_PER_SEC + ns);
 }

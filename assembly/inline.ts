@@ -5,6 +5,7 @@
  */
 import { CLOCK_MONOTONIC, CS_HRES_COARSE, vdso_arch_data, vdso_clock, vdso_time_data, vdso_timestamp } from "./layout";
 import { clock_gettime, clock_gettime_data } from "./gettimeofday";
+import { load_acquire } from "./seqlock";
 import { slot, vd_arch, vd_time } from "./view";
 
 export { bind, set_slot } from "./view";
@@ -33,7 +34,8 @@ export function inline_loop(clock: i32, n: i32): i64 {
  * The floor: `n` bare seqlock reads of MONOTONIC (seq, counter word, the
  * multiply-add-shift, seq again, two stores), inlined, with none of the
  * checks a real reader needs (odd seq, counter mode, max_cycles, carry,
- * pointer). Not a valid reader; it shows what any reader here costs at least.
+ * pointer). Its loads are those of a correct read (atomic, ordered before the
+ * re-read of seq), so it shows what any correct reader here costs at least.
  */
 export function bare_loop(n: i32): i64 {
   const ts = slot;
@@ -44,9 +46,9 @@ export function bare_loop(n: i32): i64 {
     let seq: u32, sec: u64, ns: u64;
     do {
       seq = atomic.load<u32>(vc + vdso_clock.seq);
-      const delta = atomic.load<u64>(counter) - load<u64>(vc + vdso_clock.cycle_last);
-      ns = (delta * <u64>load<u32>(vc + vdso_clock.mult) + load<u64>(bt + vdso_timestamp.nsec)) >> load<u32>(vc + vdso_clock.shift);
-      sec = load<u64>(bt + vdso_timestamp.sec);
+      const delta = atomic.load<u64>(counter) - load_acquire<u64>(vc + vdso_clock.cycle_last);
+      ns = (delta * <u64>load_acquire<u32>(vc + vdso_clock.mult) + load_acquire<u64>(bt + vdso_timestamp.nsec)) >> load_acquire<u32>(vc + vdso_clock.shift);
+      sec = load_acquire<u64>(bt + vdso_timestamp.sec);
     } while (atomic.load<u32>(vc + vdso_clock.seq) != seq);
     store<u64>(ts, sec);
     store<u64>(ts, ns, 8);

@@ -1,8 +1,13 @@
 /**
- * Reader side of the vDSO seqlock (include/vdso/helpers.h). `seq` is read with
- * `atomic.load`: wasm atomics are sequentially consistent, which covers the
- * kernel's `smp_rmb()` on both sides of the data loads. The data itself is read
- * with plain loads; a torn value is caught by the retry check.
+ * Reader side of the vDSO seqlock (include/vdso/helpers.h). Every load of a
+ * read window (seq, the fields it guards, the counter word) is a wasm atomic
+ * load: on x86-64 a plain `mov` (TSO keeps loads in order), on ARM64 `LDAR`.
+ * `LDAR` orders only what comes after it: a re-read of seq lets plain data
+ * loads before it be satisfied after it, data loads that are `LDAR` too stay
+ * before it (LDAR->LDAR: vdso_read_retry's `smp_rmb()`). Not a fence: AS
+ * 0.28's `atomic.fence` does not survive Binaryen, and on x86-64 it is
+ * `mfence` (a read 13 -> 53 ns; atomic data loads cost x1.16). Held in the
+ * compiled modules by test/ordering.test.ts.
  */
 import { reader_slot, vdso_clock, vdso_clock_mode } from "./layout";
 import { slot } from "./view";
@@ -79,6 +84,20 @@ export function known_stuck(at: usize, seq: u32): bool {
 // readers then neither wait for an even seq nor retry. Production builds never define it.
 
 /**
+ * A load ordered before every later load (`smp_load_acquire`; a wasm atomic
+ * load is sequentially consistent): each data load of a seqlock window, so
+ * none passes the re-read of seq, and getrandom's is_ready, so the generation
+ * load does not pass it. `at` must be aligned to sizeof<T>() (an atomic load
+ * traps otherwise): every field read so is, in layout.ts. The ordering test's
+ * negative control is built with `--use VDSO_PLAIN_DATA=1`: plain loads here.
+ */
+@inline
+export function load_acquire<T>(at: usize): T {
+  if (isDefined(VDSO_PLAIN_DATA)) return load<T>(at);
+  return atomic.load<T>(at);
+}
+
+/**
  * Waits for an even `seq` and returns it; odd seq on a namespace page returns
  * SEQ_TIMENS. The even case is one load and a test; the wait loop sits behind
  * that branch (Binaryen still inlines it, but the engine's hot path no longer
@@ -110,7 +129,7 @@ function wait_even(vc: usize, timens: bool): i64 {
   let seq = atomic.load<u32>(at);
   if (!(seq & 1)) return <i64>seq;
   if (!isDefined(VDSO_NO_SEQLOCK)) {
-    if (load<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS) return timens ? SEQ_TIMENS : give_up(at, seq);
+    if (load_acquire<i32>(vc + vdso_clock.clock_mode) == vdso_clock_mode.TIMENS) return timens ? SEQ_TIMENS : give_up(at, seq);
     if (known_stuck(at, seq)) return SEQ_STUCK;
     count(reader_slot.waits);
   }

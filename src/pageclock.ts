@@ -87,13 +87,20 @@ export class PageState {
   }
 }
 
-/** A copy of the vdso_clock block at `at` if it is whole (seq even and unchanged across the copy, not closed), else null. */
+/**
+ * A copy of the vdso_clock block at `at` if it is whole (seq even and unchanged
+ * across the copy, not closed), else null. Each word is copied with
+ * Atomics.load, as the wasm reader loads its fields (assembly/seqlock.ts): a
+ * plain copy could be satisfied after the second seq load on ARM64.
+ */
 function wholeBlock(memory: WebAssembly.Memory, at: number): Uint8Array | null {
   const u32 = new Uint32Array(memory.buffer);
-  const seq = Atomics.load(u32, (at + vdso_clock.seq) >> 2);
-  if (seq & 1 || Atomics.load(new Int32Array(memory.buffer), (at + vdso_clock.clock_mode) >> 2) === vdso_clock_mode.TIMENS) return null;
-  const block = new Uint8Array(memory.buffer, at, vdso_clock.SIZE).slice();
-  return Atomics.load(u32, (at + vdso_clock.seq) >> 2) === seq ? block : null;
+  const seqAt = (at + vdso_clock.seq) >> 2;
+  const seq = Atomics.load(u32, seqAt);
+  if (seq & 1 || Atomics.load(u32, (at + vdso_clock.clock_mode) >> 2) === vdso_clock_mode.TIMENS) return null;
+  const words = new Uint32Array(vdso_clock.SIZE >> 2);
+  for (let i = 0; i < words.length; i++) words[i] = Atomics.load(u32, seqAt + i);
+  return Atomics.load(u32, seqAt) === seq ? new Uint8Array(words.buffer) : null;
 }
 
 /** The store's writer as the arch page tells it. */

@@ -71,6 +71,34 @@ describe("layout table (datapage.h, x86_64, 6.17+)", () => {
     expect(L.pvclock_vcpu_time_info.flags).toBe(29);
   });
 
+  it("every field a reader loads atomically is naturally aligned (a wasm atomic load traps otherwise)", () => {
+    // [offset, width] from the start of a page (pages are page-aligned: view.ts refuses others).
+    const fields: [string, number, number][] = [];
+    const clock = (name: string, at: number) => {
+      for (const f of ["seq", "clock_mode", "mult", "shift"] as const) fields.push([`${name}.${f}`, at + L.vdso_clock[f], 4]);
+      for (const f of ["cycle_last", "max_cycles"] as const) fields.push([`${name}.${f}`, at + L.vdso_clock[f], 8]);
+      for (let b = 0; b < L.VDSO_BASES; b++) fields.push([`${name}.basetime[${b}]`, at + L.vdso_clock.basetime + b * L.vdso_timestamp.SIZE, 8]);
+    };
+    for (let cs = 0; cs < L.CS_BASES; cs++) clock(`clock_data[${cs}]`, L.vdso_time_data.clock_data + cs * L.vdso_clock.SIZE);
+    for (let n = 0; n < L.MAX_AUX_CLOCKS; n++) clock(`aux_clock_data[${n}]`, L.vdso_time_data.aux_clock_data + n * L.vdso_clock.SIZE);
+    // The shadow copy's blocks, copied word by word under their seq (pageclock.ts).
+    clock("shadow.clock_data[0]", L.vdso_arch_data.shadow);
+    fields.push(
+      ["hrtimer_res", L.vdso_time_data.hrtimer_res, 4],
+      ["rng.generation", L.vdso_rng_data.generation, 8],
+      ["arch.counter", L.vdso_arch_data.counter, 8],
+      ["pvclock.version", L.pvclock_vcpu_time_info.version, 4],
+      ["pvclock.tsc_timestamp", L.pvclock_vcpu_time_info.tsc_timestamp, 8],
+      ["pvclock.system_time", L.pvclock_vcpu_time_info.system_time, 8],
+      ["pvclock.tsc_to_system_mul", L.pvclock_vcpu_time_info.tsc_to_system_mul, 4],
+      ["hvclock.tsc_sequence", L.ms_hyperv_tsc_page.tsc_sequence, 4],
+      ["hvclock.tsc_scale", L.ms_hyperv_tsc_page.tsc_scale, 8],
+      ["hvclock.tsc_offset", L.ms_hyperv_tsc_page.tsc_offset, 8],
+    );
+    expect(fields.filter(([, at, width]) => at % width !== 0).map(([name]) => name)).toEqual([]);
+    expect(L.vdso_clock.SIZE % 8).toBe(0);
+  });
+
   it("the store, the reader slots, the static data and user memory follow each other in that order", async () => {
     const vdso = await Vdso.create({ counter: () => 0n, syscalls: new RecordingSyscalls() });
     expect(L.STORE_START % L.vdso_pages.PAGE_SIZE).toBe(0);
