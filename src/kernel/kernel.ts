@@ -39,6 +39,12 @@ export interface AuxClock {
 
 const maxZero = (x: bigint) => (x > 0n ? x : 0n);
 
+/** The host's wall clock `agoNs` before now, as a timespec (from whole milliseconds). */
+function wallClock(agoNs: bigint): Timespec {
+  const now = Date.now();
+  return normalize(BigInt(Math.floor(now / 1000)), BigInt(now % 1000) * 1_000_000n - agoNs);
+}
+
 export class Kernel {
   readonly store: DataStore;
   readonly core: Timekeeper;
@@ -52,11 +58,18 @@ export class Kernel {
   private constructor(
     readonly cs: Clocksource,
     store: DataStore,
-    realtime: Timespec,
+    given: Timespec | undefined,
     prior?: { st: PageState; lead: bigint },
   ) {
     this.store = store;
     this.core = new Timekeeper(cs);
+    // The host's wall clock at the counter reading the timekeeper starts from
+    // (not sampled before attach: a ticker takes ~100 ms to start, and
+    // REALTIME stayed behind by that for good). A shared counter's word lags
+    // the host's clock by up to a ticker period (more on a busy host): the
+    // wall clock is taken back by as much, so no read runs ahead of it.
+    const lag = cs.vdsoClockMode === vdso_clock_mode.SHARED_COUNTER ? maxZero(this.host.read() - this.core.mono.cycleLast) : 0n;
+    const realtime = given ?? wallClock(lag);
     this.core.setXtime(realtime);
     // At boot monotonic starts at 0: wall_to_monotonic = -realtime.
     this.core.wallToMonotonic = normalize(-realtime.sec, -realtime.nsec);
@@ -79,9 +92,8 @@ export class Kernel {
   /** A kernel; every option is checked before anything is made (TypeError/RangeError naming it). */
   static async create(opts: KernelOptions = {}): Promise<Kernel> {
     checkOptions(opts);
-    const now = Date.now();
-    const realtime = opts.realtime === undefined ? { sec: BigInt(Math.floor(now / 1000)), nsec: BigInt(now % 1000) * 1_000_000n } : timespec(opts.realtime, "realtime");
-    if (!tsValidSettod(realtime)) throw new RangeError(`wasm-vdso: realtime ${realtime.sec}.${realtime.nsec} is not a valid time to set`);
+    const realtime = opts.realtime === undefined ? undefined : timespec(opts.realtime, "realtime");
+    if (realtime && !tsValidSettod(realtime)) throw new RangeError(`wasm-vdso: realtime ${realtime.sec}.${realtime.nsec} is not a valid time to set`);
     const mode = opts.counter ?? (canShare() ? "shared" : "host-call");
     const cs =
       opts.clocksource ??
