@@ -2,11 +2,13 @@
 // write back, and a getter that closes the kernel in the middle of a call.
 import { describe, expect, it, onTestFinished } from "vitest";
 import { CLOCK_AUX, CLOCK_REALTIME, EFAULT, vdso_pages } from "../assembly/layout.ts";
-import type { Kernel } from "../src/kernel/kernel.ts";
+import { storeMemory } from "../src/datastore.ts";
+import { VirtualClocksource } from "../src/kernel/clocksource.ts";
+import { Kernel } from "../src/kernel/kernel.ts";
 import { ADJ_FREQUENCY, ADJ_SETOFFSET, timex } from "../src/kernel/timex.ts";
 import { KernelWorker } from "../src/workers/kernel.ts";
 import { booted, expectNoTrace, SEC, type VK } from "./helpers/notrace.ts";
-import { vdsoNs } from "./helpers/kernel.ts";
+import { EPOCH, vdsoNs } from "./helpers/kernel.ts";
 
 /** A timex that changes REALTIME (or the aux clock) and the frequency, if applied. */
 const step = () => ({ modes: ADJ_SETOFFSET | ADJ_FREQUENCY, time: { sec: 5, usec: 0 }, freq: 65536 });
@@ -122,5 +124,30 @@ describe("a getter that closes the kernel in the middle of a call: the call stop
     const page = closingPage(v);
     expect(() => probe(v.k, () => page.close())).toThrow(/closed/);
     page.expectUntouched(); // the arch page too: no namespace page was taken
+  });
+});
+
+describe("Kernel.create reads each option once", () => {
+  it("a getter that turns bad after the checks is not read again: the kernel is made with what was checked", async () => {
+    const memory = storeMemory();
+    const reads: Record<string, number> = {};
+    let cs: unknown = new VirtualClocksource();
+    const opts = {
+      memory,
+      get clocksource() {
+        reads.clocksource = (reads.clocksource ?? 0) + 1;
+        const c = cs;
+        cs = {}; // no read(): it would fail after the store was claimed
+        return c as VirtualClocksource;
+      },
+      get realtime() {
+        reads.realtime = (reads.realtime ?? 0) + 1;
+        return reads.realtime === 1 ? EPOCH : { sec: -1n, nsec: 0n };
+      },
+    };
+    const k = await Kernel.create(opts);
+    expect(reads).toEqual({ clocksource: 1, realtime: 1 });
+    expect(k.sysClockGettime(CLOCK_REALTIME)).toEqual(EPOCH);
+    k.close();
   });
 });

@@ -92,8 +92,8 @@ export class Kernel {
   }
 
   /** A kernel; every option is checked before anything is made (TypeError/RangeError naming it). */
-  static async create(opts: KernelOptions = {}): Promise<Kernel> {
-    checkOptions(opts);
+  static async create(options: KernelOptions = {}): Promise<Kernel> {
+    const opts = checkOptions(options); // each option read once
     const realtime = opts.realtime === undefined ? undefined : timespec(opts.realtime, "realtime");
     if (realtime && !tsValidSettod(realtime)) throw new RangeError(`wasm-vdso: realtime ${realtime.sec}.${realtime.nsec} is not a valid time to set`);
     const mode = opts.counter ?? (canShare() ? "shared" : "host-call");

@@ -39,9 +39,24 @@ export interface KernelOptions {
   adoptAfterMs?: number;
 }
 
-/** Throws a TypeError/RangeError naming the first option that is wrong. */
-export function checkOptions(opts: KernelOptions): void {
-  if (opts === null || typeof opts !== "object") throw new TypeError(`wasm-vdso: options must be an object, not ${opts === null ? "null" : typeof opts}`);
+/** Every option, so that a copy of the options takes them all (a new option must be added here: the type says so). */
+const OPTION_KEYS: Record<keyof KernelOptions, true> = {
+  counter: true, tickerPeriodNs: true, memory: true, clocksource: true, realtime: true, adopt: true, adoptAfterMs: true,
+};
+
+/**
+ * Throws a TypeError/RangeError naming the first option that is wrong, else
+ * returns a plain copy of the options: each read once (a getter runs once), so
+ * what was checked is what is used.
+ */
+export function checkOptions(given: KernelOptions): KernelOptions {
+  if (given === null || typeof given !== "object") throw new TypeError(`wasm-vdso: options must be an object, not ${given === null ? "null" : typeof given}`);
+  const copy: Record<string, unknown> = {};
+  for (const k of Object.keys(OPTION_KEYS) as (keyof KernelOptions)[]) {
+    const v = given[k];
+    if (v !== undefined) copy[k] = v;
+  }
+  const opts = copy as KernelOptions;
   if (opts.counter !== undefined && !COUNTER_MODES.includes(opts.counter)) {
     throw new TypeError(`wasm-vdso: counter must be one of ${COUNTER_MODES.map((m) => JSON.stringify(m)).join(", ")}, not ${typeof opts.counter === "string" ? JSON.stringify(opts.counter) : typeof opts.counter}`);
   }
@@ -61,4 +76,5 @@ export function checkOptions(opts: KernelOptions): void {
   if (opts.adoptAfterMs !== undefined && !(typeof opts.adoptAfterMs === "number" && opts.adoptAfterMs >= 0)) {
     throw new RangeError(`wasm-vdso: adoptAfterMs must be a non-negative number, not ${String(opts.adoptAfterMs)}`);
   }
+  return opts;
 }

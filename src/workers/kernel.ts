@@ -60,8 +60,8 @@ export class KernelWorker {
   /** Starts a kernel in a worker; options as Kernel.create's (checked here, before any worker starts), plus the tick rate. */
   static async start(options: KernelWorkerOptions = {}): Promise<KernelWorker> {
     if (options === null || typeof options !== "object") throw new TypeError("wasm-vdso: options must be an object");
-    const { hz, restart, onStop, onRestart, ...kernel } = options;
-    checkOptions(kernel);
+    const { hz, restart, onStop, onRestart, ...rest } = options;
+    const kernel = checkOptions(rest);
     if (hz !== undefined && !(typeof hz === "number" && hz > 0 && hz <= 10_000)) throw new RangeError(`wasm-vdso: hz must be a number in (0, 10000], not ${String(hz)}`);
     if (restart !== undefined && typeof restart !== "boolean") throw new TypeError("wasm-vdso: restart must be a boolean");
     for (const [name, f] of [["onStop", onStop], ["onRestart", onRestart]] as const) {
