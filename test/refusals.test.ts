@@ -1,11 +1,14 @@
 // Every refusal leaves no trace (issue 21, item 5): a timex the call cannot
 // write back, and a getter that closes the kernel in the middle of a call.
 import { describe, expect, it, onTestFinished } from "vitest";
-import { CLOCK_AUX, CLOCK_REALTIME, EFAULT, vdso_pages } from "../assembly/layout.ts";
+import { CLOCK_AUX, CLOCK_REALTIME, DATA_START, EFAULT, READER_SLOTS, STORE_START, USER_START, vdso_pages } from "../assembly/layout.ts";
 import { storeMemory } from "../src/datastore.ts";
 import { VirtualClocksource } from "../src/kernel/clocksource.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
 import { ADJ_FREQUENCY, ADJ_SETOFFSET, timex } from "../src/kernel/timex.ts";
+import { bridgeOf, createReader } from "../src/reader.ts";
+import { wasiClockImports, wasiImports } from "../src/wasi.ts";
+import { wasiAdapterPath, wasiClockImportsAdapter } from "../src/wasi-adapter.ts";
 import { KernelWorker } from "../src/workers/kernel.ts";
 import { booted, expectNoTrace, SEC, type VK } from "./helpers/notrace.ts";
 import { EPOCH, vdsoNs } from "./helpers/kernel.ts";
@@ -149,5 +152,62 @@ describe("Kernel.create reads each option once", () => {
     expect(reads).toEqual({ clocksource: 1, realtime: 1 });
     expect(k.sysClockGettime(CLOCK_REALTIME)).toEqual(EPOCH);
     k.close();
+  });
+});
+
+describe("the WASI copy path knows the store's memory by its bytes, not by its Memory object", () => {
+  const FAULT = 21;
+  /** The same shared memory as another Memory object, the way a worker receives it. */
+  const viaChannel = (m: WebAssembly.Memory) =>
+    new Promise<WebAssembly.Memory>((resolve) => {
+      const { port1, port2 } = new MessageChannel();
+      port2.onmessage = (e) => {
+        port1.close();
+        port2.close();
+        resolve(e.data as WebAssembly.Memory);
+      };
+      port1.postMessage(m);
+    });
+
+  it.each(["structuredClone", "a postMessage copy"])("%s of the store's memory as the guest's: the store, slots and module data are fault; user memory is written", async (how) => {
+    const memory = storeMemory(true);
+    memory.grow(40 - 25); // user memory from USER_START
+    const k = await Kernel.create({ counter: "virtual", memory });
+    onTestFinished(() => k.close());
+    const r = await createReader(k);
+    onTestFinished(() => r.close());
+    const copy = how === "structuredClone" ? structuredClone(memory) : await viaChannel(memory);
+    expect(copy).not.toBe(memory);
+    expect(copy.buffer).not.toBe(memory.buffer);
+    const p = wasiClockImports(r, () => copy);
+    const w = wasiImports({ reader: r, guestMemory: () => copy, kernel: k });
+    const a = wasiClockImportsAdapter(r, () => copy); // the multi-memory adapter where the engine has it (Node 22+)
+    expect(a.clock_time_get(0, 0n, USER_START + 256)).toBe(0);
+    // User memory is written (and the reader's slot holds this reading: virtual time stands still, so it stays).
+    expect(p.clock_time_get(0, 0n, USER_START + 256)).toBe(0);
+    const low = () => Buffer.from(new Uint8Array(memory.buffer, 0, USER_START));
+    const before = low();
+    // one relative MONOTONIC subscription, timeout 0, in user memory
+    const d = new DataView(copy.buffer);
+    d.setUint8(USER_START + 8, 0);
+    d.setUint32(USER_START + 16, 1, true);
+    for (const to of [k.store.time, k.store.time + 64, k.store.arch, STORE_START, READER_SLOTS, bridgeOf(r).scratch, DATA_START, USER_START - 8]) {
+      expect(p.clock_time_get(0, 0n, to), `clock_time_get @${to}`).toBe(FAULT);
+      expect(p.clock_res_get(0, to), `clock_res_get @${to}`).toBe(FAULT);
+      expect(p.random_get(to, 16), `random_get @${to}`).toBe(FAULT);
+      expect(w.imports.clock_time_get(0, 0n, to), `provider clock_time_get @${to}`).toBe(FAULT);
+      expect(w.imports.poll_oneoff(USER_START, to, 1, USER_START + 64), `poll_oneoff events @${to}`).toBe(FAULT);
+      expect(w.imports.poll_oneoff(USER_START, USER_START + 128, 1, to), `poll_oneoff nevents @${to}`).toBe(FAULT);
+      // (the vDSO's own exports, which the adapter hands a guest on the store's memory, may write the reader's own slot)
+      if (to === bridgeOf(r).scratch) continue;
+      expect(a.clock_time_get(0, 0n, to), `${wasiAdapterPath(a)} clock_time_get @${to}`).toBe(FAULT);
+      expect(a.clock_res_get(0, to), `${wasiAdapterPath(a)} clock_res_get @${to}`).toBe(FAULT);
+      expect(a.random_get(to, 16), `${wasiAdapterPath(a)} random_get @${to}`).toBe(FAULT);
+    }
+    expect(low().equals(before)).toBe(true);
+    expect(d.getBigUint64(USER_START + 256, true)).toBe(vdsoNs(r, CLOCK_REALTIME));
+    // the control: a memory of the guest's own is written at the same addresses
+    const own = storeMemory(true);
+    expect(wasiClockImports(r, () => own).clock_time_get(0, 0n, k.store.time)).toBe(0);
   });
 });

@@ -110,7 +110,7 @@ export function wasiImports(opts: WasiOptions): WasiProvider {
   const stats: PollStats = { polls: 0, waits: 0, busyWaits: 0, virtualNs: 0n, ticks: 0, runtimePolls: 0 };
   const rtPoll = runtime?.poll_oneoff;
   const poll = pollOneoff({
-    gm: new GuestMemory(guestMemory, b.memory),
+    gm: new GuestMemory(guestMemory, b),
     now: reader.nowNs,
     runtimePoll: typeof rtPoll === "function" ? (rtPoll as (a: number, b: number, c: number, d: number) => number) : undefined,
     virtual: vt,
