@@ -1,11 +1,12 @@
 // Every refusal leaves no trace (issue 21, item 5): a timex the call cannot
 // write back, and a getter that closes the kernel in the middle of a call.
 import { describe, expect, it, onTestFinished } from "vitest";
-import { CLOCK_AUX, CLOCK_REALTIME, DATA_START, EFAULT, READER_SLOTS, STORE_START, USER_START, vdso_pages } from "../assembly/layout.ts";
+import { CLOCK_AUX, CLOCK_MONOTONIC, CLOCK_REALTIME, DATA_START, EFAULT, READER_SLOTS, STORE_START, USER_START, vdso_pages } from "../assembly/layout.ts";
 import { storeMemory } from "../src/datastore.ts";
 import { VirtualClocksource } from "../src/kernel/clocksource.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
 import { ADJ_FREQUENCY, ADJ_SETOFFSET, timex } from "../src/kernel/timex.ts";
+import { instantiateProgram } from "../src/program.ts";
 import { bridgeOf, createReader } from "../src/reader.ts";
 import { wasiClockImports, wasiImports } from "../src/wasi.ts";
 import { wasiAdapterPath, wasiClockImportsAdapter } from "../src/wasi-adapter.ts";
@@ -209,5 +210,66 @@ describe("the WASI copy path knows the store's memory by its bytes, not by its M
     // the control: a memory of the guest's own is written at the same addresses
     const own = storeMemory(true);
     expect(wasiClockImports(r, () => own).clock_time_get(0, 0n, k.store.time)).toBe(0);
+  });
+});
+
+describe("a reader's view: every field checked (type, integer, u32 or NO_PAGE), and a kernel's namespace must be its own", () => {
+  it("createReader and instantiateProgram refuse a bad view with the field's name, before anything is made", async () => {
+    const k = await Kernel.create({ counter: "virtual", memory: true });
+    onTestFinished(() => k.close());
+    const { memory } = k;
+    const view = k.rootView();
+    const bad: [string, unknown, ErrorConstructor][] = [
+      ["time", { ...view, time: view.time + 2 ** 32 }, RangeError], // bound as `time` before: wasm takes an i32
+      ["real", { ...view, real: view.time + 2 ** 32 }, RangeError],
+      ["rng", { ...view, rng: k.store.rng + 2 ** 33 }, RangeError],
+      ["arch", { ...view, arch: k.store.arch - 2 ** 32 }, RangeError],
+      ["pvclock", { ...view, pvclock: 1.5 }, RangeError],
+      ["hvclock", { ...view, hvclock: -2 }, RangeError],
+      ["time", { ...view, time: -1 }, RangeError], // NO_PAGE is for the other pages
+      ["time", { ...view, time: NaN }, RangeError],
+      ["real", { ...view, real: String(view.time) }, TypeError],
+      ["arch", { ...view, arch: null }, TypeError],
+      ["time", { real: view.time }, TypeError],
+      ["time", { monotonic: { sec: 0n, nsec: 0n }, view }, TypeError], // a namespace where its view belongs
+    ];
+    for (const [field, v, type] of bad) {
+      await expect(createReader({ memory, view: v as never }), field).rejects.toThrow(type);
+      await expect(createReader({ memory, view: v as never }), field).rejects.toThrow(new RegExp(`source\\.view\\.${field}`));
+      await expect(instantiateProgram(new Uint8Array(8), { memory, view: v as never }), field).rejects.toThrow(new RegExp(`source\\.view\\.${field}`));
+    }
+    await expect(createReader({ memory, view: 5 as never })).rejects.toThrow(/source\.view must be a View/);
+    // each field read once: a getter cannot pass the check and bind something else
+    let reads = 0;
+    const flipping = { ...view, get time() { return reads++ === 0 ? view.time : view.time + 2 ** 32; } };
+    const r = await createReader({ memory, view: flipping });
+    onTestFinished(() => r.close());
+    expect(reads).toBe(1);
+    // the control: the view as it is, and NO_PAGE for absent pages, bind
+    const ok = await createReader({ memory, view: { ...view, pvclock: -1, hvclock: undefined } });
+    expect(ok.clockGettime(CLOCK_REALTIME).ret).toBe(0);
+    ok.close();
+  });
+
+  it("a Kernel source's ns: only a namespace this kernel made (not a lookalike, not another kernel's, not one without a view)", async () => {
+    const k = await Kernel.create({ counter: "virtual", memory: true });
+    onTestFinished(() => k.close());
+    const other = await Kernel.create({ counter: "virtual" });
+    onTestFinished(() => other.close());
+    const ns = k.createTimeNamespace({ monotonic: { sec: 10n, nsec: 0n } });
+    const theirs = other.createTimeNamespace();
+    if (typeof ns === "number" || typeof theirs === "number") throw new Error("no namespace");
+    expect(Object.isFrozen(ns) && Object.isFrozen(ns.view)).toBe(true); // it cannot be pointed elsewhere later
+    for (const bad of [{ view: {} }, { ...ns }, { ...ns, view: { ...ns.view, time: ns.page + 2 ** 32 } }, theirs, {}, 5]) {
+      await expect(createReader(k, { ns: bad as never })).rejects.toThrow(/ns must be a TimeNamespace this kernel made/);
+      await expect(instantiateProgram(new Uint8Array(8), k, { ns: bad as never })).rejects.toThrow(/ns must be a TimeNamespace/);
+    }
+    const r = await createReader(k, { ns });
+    onTestFinished(() => r.close());
+    expect(vdsoNs(r, CLOCK_MONOTONIC)).toBe(vdsoNs(await createReader(k), CLOCK_MONOTONIC) + 10n * SEC);
+    // another store's namespace is read through its view (checked like any view)
+    const rv = await createReader({ memory: k.memory, view: ns.view });
+    onTestFinished(() => rv.close());
+    expect(vdsoNs(rv, CLOCK_MONOTONIC)).toBe(vdsoNs(r, CLOCK_MONOTONIC));
   });
 });
