@@ -273,3 +273,37 @@ describe("a reader's view: every field checked (type, integer, u32 or NO_PAGE), 
     expect(vdsoNs(rv, CLOCK_MONOTONIC)).toBe(vdsoNs(r, CLOCK_MONOTONIC));
   });
 });
+
+describe("tick rates whose period no host timer holds are refused (setInterval made them 1 ms)", () => {
+  const TOO_SLOW = [1e-7, 4.6e-7, Number.MIN_VALUE];
+
+  it("Kernel.startTicking: RangeError naming hz, and the ticker it had keeps ticking", async () => {
+    const { k } = await booted();
+    onTestFinished(() => k.close());
+    let ticks = 0;
+    const tick = k.tick.bind(k);
+    k.tick = () => {
+      ticks++;
+      tick();
+    };
+    k.startTicking(100);
+    for (const hz of TOO_SLOW) expect(() => k.startTicking(hz), String(hz)).toThrow(/hz .*longer than a host timer holds/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ticks).toBeGreaterThan(2); // still 100 Hz
+    expect(ticks).toBeLessThan(60); // not 1 kHz
+    // the slowest rate a timer holds (a tick every ~24.8 days) is accepted, and then nothing ticks
+    k.startTicking(1000 / 0x7fffffff);
+    const t0 = ticks;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ticks).toBe(t0);
+    k.stopTicking();
+  });
+
+  it("KernelWorker: refused before a worker starts, and as a call", async () => {
+    for (const hz of TOO_SLOW) await expect(KernelWorker.start({ counter: "host-call", hz }), String(hz)).rejects.toThrow(/hz .*longer than a host timer holds/);
+    const kw = await KernelWorker.start({ counter: "host-call" });
+    onTestFinished(() => kw.close());
+    await expect(kw.call("startTicking", 1e-7)).rejects.toThrow(RangeError);
+    expect(kw.running).toBe(true);
+  });
+});

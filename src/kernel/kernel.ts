@@ -15,7 +15,7 @@ import type { PageState } from "../pageclock.ts";
 import { continueFrom, goneFor, priorState, repairShadow, STALE_AFTER_MS, winStore, writerOf } from "./adopt.ts";
 import { DataStore, storeMemory, type View } from "../datastore.ts";
 import { canShare } from "../workers/spawn.ts";
-import { checkOptions, type KernelOptions } from "./options.ts";
+import { checkHz, checkOptions, type KernelOptions } from "./options.ts";
 
 export type { CounterMode, KernelOptions } from "./options.ts";
 import { type Clocksource, hostClocksource, SharedCounterClocksource, VirtualClocksource } from "./clocksource.ts";
@@ -212,8 +212,7 @@ export class Kernel {
   /** Ticks from a host timer at `hz` (the timekeeper's own HZ stays 250; a late tick just accumulates more). */
   startTicking(hz = 250): void {
     this.live();
-    if (typeof hz !== "number") throw new TypeError(`wasm-vdso: hz must be a number, not ${typeof hz}`);
-    if (!(hz > 0 && hz <= 10_000)) throw new RangeError(`wasm-vdso: hz must be in (0, 10000], not ${hz}`);
+    checkHz(hz);
     this.stopTicking();
     this.ticker = setInterval(() => this.tick(), 1000 / hz);
   }

@@ -78,3 +78,18 @@ export function checkOptions(given: KernelOptions): KernelOptions {
   }
   return opts;
 }
+
+/** The longest delay a host timer keeps (2^31 - 1 ms): setInterval makes a longer one 1 ms. */
+const TIMER_MAX_MS = 0x7fffffff;
+
+/**
+ * A tick rate in Hz: a number in (0, 10000] whose period a host timer can
+ * hold (at least ~4.7e-7 Hz: a period up to 2^31 - 1 ms, ~24.8 days).
+ * TypeError for a non-number, RangeError naming hz otherwise.
+ */
+export function checkHz(hz: unknown): number {
+  if (typeof hz !== "number") throw new TypeError(`wasm-vdso: hz must be a number, not ${typeof hz}`);
+  if (!(hz > 0 && hz <= 10_000)) throw new RangeError(`wasm-vdso: hz must be in (0, 10000], not ${hz}`);
+  if (1000 / hz > TIMER_MAX_MS) throw new RangeError(`wasm-vdso: hz ${hz} is a tick every ${1000 / hz} ms, longer than a host timer holds (${TIMER_MAX_MS} ms): at least ${1000 / TIMER_MAX_MS} Hz`);
+  return hz;
+}

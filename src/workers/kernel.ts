@@ -9,7 +9,7 @@
 import { type View, storeMemory } from "../datastore.ts";
 import { closeAbandoned } from "../kernel/adopt.ts";
 import type { Kernel, KernelOptions } from "../kernel/kernel.ts";
-import { checkOptions } from "../kernel/options.ts";
+import { checkHz, checkOptions } from "../kernel/options.ts";
 import { putBack, type Timex, timex, writeTimex } from "../kernel/timex.ts";
 import { EFAULT } from "../../assembly/layout.ts";
 import { FILLS_ARGS, type KernelCall, type WorkerMessage } from "./protocol.ts";
@@ -62,7 +62,7 @@ export class KernelWorker {
     if (options === null || typeof options !== "object") throw new TypeError("wasm-vdso: options must be an object");
     const { hz, restart, onStop, onRestart, ...rest } = options;
     const kernel = checkOptions(rest);
-    if (hz !== undefined && !(typeof hz === "number" && hz > 0 && hz <= 10_000)) throw new RangeError(`wasm-vdso: hz must be a number in (0, 10000], not ${String(hz)}`);
+    if (hz !== undefined) checkHz(hz);
     if (restart !== undefined && typeof restart !== "boolean") throw new TypeError("wasm-vdso: restart must be a boolean");
     for (const [name, f] of [["onStop", onStop], ["onRestart", onRestart]] as const) {
       if (f !== undefined && typeof f !== "function") throw new TypeError(`wasm-vdso: ${name} must be a function`);
