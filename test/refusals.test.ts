@@ -131,6 +131,18 @@ describe("a getter that closes the kernel in the middle of a call: the call stop
   });
 });
 
+describe("a shared counter's ticker period is at most a tick", () => {
+  it("tickerPeriodNs over 4 ms is a RangeError naming it, before any store is claimed or worker started (1 s took create 10 s, then fell back)", async () => {
+    const memory = storeMemory(true);
+    for (const tickerPeriodNs of [4_000_001, 1_000_000_000, 2 ** 53 - 1]) {
+      await expect(Kernel.create({ counter: "shared", memory, tickerPeriodNs }), String(tickerPeriodNs)).rejects.toThrow(/tickerPeriodNs must be an integer in \[0, 4000000\]/);
+      await expect(KernelWorker.start({ counter: "shared", tickerPeriodNs }), String(tickerPeriodNs)).rejects.toThrow(RangeError);
+    }
+    const k = await Kernel.create({ counter: "shared", memory, tickerPeriodNs: 4_000_000 }); // the store was not claimed
+    k.close();
+  });
+});
+
 describe("Kernel.create reads each option once", () => {
   it("a getter that turns bad after the checks is not read again: the kernel is made with what was checked", async () => {
     const memory = storeMemory();

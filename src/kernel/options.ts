@@ -1,4 +1,5 @@
 /** Kernel.create's options, and their checks (all made before anything is built). */
+import { LOW_RES_NSEC } from "../../assembly/layout.ts";
 import type { TimespecInput } from "../time.ts";
 import type { Clocksource } from "./clocksource.ts";
 
@@ -16,7 +17,7 @@ export type CounterMode = "host-call" | "shared" | "virtual";
 export interface KernelOptions {
   /** The counter mode (ignored when `clocksource` is given). */
   counter?: CounterMode;
-  /** Ticker period for "shared" in ns; 0 spins (best resolution, one core busy). Default 50 us. */
+  /** Ticker period for "shared" in ns, at most a tick (4 ms); 0 spins (best resolution, one core busy). Default 50 us. */
   tickerPeriodNs?: number;
   /**
    * Put the data store in this memory (from `storeMemory`, or a KernelWorker's),
@@ -62,8 +63,10 @@ export function checkOptions(given: KernelOptions): KernelOptions {
   }
   if (opts.tickerPeriodNs !== undefined) {
     if (typeof opts.tickerPeriodNs !== "number") throw new TypeError(`wasm-vdso: tickerPeriodNs must be a number, not ${typeof opts.tickerPeriodNs}`);
-    if (!Number.isSafeInteger(opts.tickerPeriodNs) || opts.tickerPeriodNs < 0) {
-      throw new RangeError(`wasm-vdso: tickerPeriodNs must be a non-negative integer, not ${opts.tickerPeriodNs}`);
+    // At most a tick: a coarser counter is coarser than the coarse clocks, and the
+    // ticker's first period (256 updates) would take longer than create waits for it.
+    if (!Number.isSafeInteger(opts.tickerPeriodNs) || opts.tickerPeriodNs < 0 || opts.tickerPeriodNs > LOW_RES_NSEC) {
+      throw new RangeError(`wasm-vdso: tickerPeriodNs must be an integer in [0, ${LOW_RES_NSEC}] (at most a tick), not ${opts.tickerPeriodNs}`);
     }
   }
   if (opts.memory !== undefined && typeof opts.memory !== "boolean" && !(opts.memory instanceof WebAssembly.Memory)) {
