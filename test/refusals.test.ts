@@ -14,6 +14,8 @@ import { KernelWorker } from "../src/workers/kernel.ts";
 import { booted, expectNoTrace, SEC, type VK } from "./helpers/notrace.ts";
 import { EPOCH, vdsoNs } from "./helpers/kernel.ts";
 
+const FAULT_ERRNO = 21; // WASI `fault`
+
 /** A timex that changes REALTIME (or the aux clock) and the frequency, if applied. */
 const step = () => ({ modes: ADJ_SETOFFSET | ADJ_FREQUENCY, time: { sec: 5, usec: 0 }, freq: 65536 });
 
@@ -222,6 +224,32 @@ describe("the WASI copy path knows the store's memory by its bytes, not by its M
     // the control: a memory of the guest's own is written at the same addresses
     const own = storeMemory(true);
     expect(wasiClockImports(r, () => own).clock_time_get(0, 0n, k.store.time)).toBe(0);
+  });
+});
+
+describe("poll_oneoff rewrites a mixed subscription array in place: it must be writable, not only readable", () => {
+  it("an array below USER_START of a guest on the store's memory is fault, and the runtime is not called", async () => {
+    const memory = storeMemory(true);
+    memory.grow(40 - 25);
+    const k = await Kernel.create({ counter: "virtual", memory });
+    onTestFinished(() => k.close());
+    const r = await createReader(k);
+    onTestFinished(() => r.close());
+    let calls = 0;
+    const runtime = { poll_oneoff: () => (calls++, 0) };
+    const at = k.store.time + vdso_pages.VDSO_NR_PAGES * vdso_pages.PAGE_SIZE; // a namespace page not handed out yet: inside the store
+    for (const guest of [memory, structuredClone(memory)]) {
+      const w = wasiImports({ reader: r, kernel: k, guestMemory: () => guest, runtime });
+      const d = new DataView(guest.buffer);
+      d.setUint8(at + 8, 0); // a clock, 1 s
+      d.setUint32(at + 16, 1, true);
+      d.setBigUint64(at + 24, 1_000_000_000n, true);
+      d.setUint8(at + 48 + 8, 1); // fd 0 readable
+      const before = new Uint8Array(memory.buffer, at, 96).slice();
+      expect(w.imports.poll_oneoff(at, USER_START, 2, USER_START + 128)).toBe(FAULT_ERRNO);
+      expect(calls).toBe(0);
+      expect(new Uint8Array(memory.buffer, at, 96)).toEqual(before);
+    }
   });
 });
 

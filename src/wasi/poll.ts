@@ -234,6 +234,8 @@ export function pollOneoff(ctx: PollContext): (inPtr: number, outPtr: number, ns
         stats.runtimePolls++;
         return ctx.runtimePoll(inPtr, outPtr, n, neventsPtr);
       }
+      // Mixed sets rewrite the subscriptions in place (runtimeFds): they must be writable, not only readable (not the store).
+      if (!gm.writable(inPtr, n * SUB_SIZE)) return ERRNO_FAULT;
       // Mixed: the runtime polls the fds with a MONOTONIC timeout no later than
       // our first deadline; then our clocks are checked. In virtual time the fds
       // are looked at once (the runtime may wait up to LOOK_NS of wall time: a
