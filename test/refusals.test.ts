@@ -133,6 +133,28 @@ describe("a getter that closes the kernel in the middle of a call: the call stop
   });
 });
 
+describe("KernelWorker.start keeps the options it checked", () => {
+  it("a restart uses them, not what a getter says later", { timeout: 60_000 }, async () => {
+    let reads = 0;
+    let restarted: () => void = () => {};
+    const onRestart = new Promise<void>((res) => (restarted = res));
+    const kw = await KernelWorker.start({
+      counter: "host-call",
+      restart: true,
+      get hz() {
+        return reads++ === 0 ? 250 : 0; // 0 is no tick rate: a restart that read it again failed
+      },
+      onRestart: () => restarted(),
+    });
+    onTestFinished(() => kw.close());
+    await (kw as unknown as { w: { terminate(): Promise<unknown> } }).w.terminate();
+    await Promise.race([onRestart, new Promise((res) => setTimeout(res, 20_000))]); // a failed restart never calls onRestart
+    expect(kw.running).toBe(true);
+    expect(typeof (await kw.call("sysClockGettime", CLOCK_MONOTONIC))).toBe("object");
+    expect(reads).toBe(1);
+  });
+});
+
 describe("a shared counter's ticker period is at most a tick", () => {
   it("tickerPeriodNs over 4 ms is a RangeError naming it, before any store is claimed or worker started (1 s took create 10 s, then fell back)", async () => {
     const memory = storeMemory(true);

@@ -70,7 +70,7 @@ export class KernelWorker {
     if (!canShare()) throw new Error("wasm-vdso: a kernel worker needs shared memory (in browsers: a cross-origin isolated page)");
     const memory = storeMemory(true);
     const { w, view } = await KernelWorker.launch(memory, { ...kernel, hz }, false);
-    const kw = new KernelWorker(memory, view, options);
+    const kw = new KernelWorker(memory, view, { ...kernel, hz, restart, onStop, onRestart }); // what was checked, for a restart too
     kw.attach(w);
     return kw;
   }
