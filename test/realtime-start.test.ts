@@ -22,6 +22,24 @@ function bracket(r: Reader): { lo: number; t: number; hi: number } {
   return { lo, t: Number(res.ts.sec * 1000n + res.ts.nsec / MS), hi };
 }
 
+/**
+ * How far REALTIME read through `r` lies outside [Date.now() before, after]
+ * the read, in ms: the best of 10 reads 1 ms apart. One read can be late
+ * (a shared ticker's word goes stale while the busy host runs something
+ * else; a pause between the readings) without the kernel's REALTIME being
+ * off; an offset it was started with shows in every read.
+ */
+async function offsetMs(r: Reader, before?: () => void): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < 10; i++) {
+    before?.();
+    const { lo, t, hi } = bracket(r);
+    best = Math.min(best, t < lo ? lo - t : t > hi ? t - hi : 0);
+    await new Promise((res) => setTimeout(res, 1));
+  }
+  return best;
+}
+
 /** The host's counter, but its attach takes 80 ms (a caller's clocksource that starts something). */
 function slowHostClocksource(): Clocksource {
   return { ...hostClocksource(), attach: () => new Promise<void>((r) => setTimeout(r, 80)) };
@@ -42,27 +60,27 @@ describe("REALTIME right from the first read", () => {
     onTestFinished(() => r.close());
     for (const wait of [0, 200]) {
       await new Promise((res) => setTimeout(res, wait));
-      k.tick(); // a counter kept by the tick catches up (the others need none)
-      const { lo, t, hi } = bracket(r);
-      expect(t, `after ${wait} ms`).toBeGreaterThanOrEqual(lo - SLACK_MS);
-      expect(t, `after ${wait} ms`).toBeLessThanOrEqual(hi + SLACK_MS);
+      // (a counter kept by the tick catches up; the others need none)
+      expect(await offsetMs(r, () => k.tick()), `after ${wait} ms`).toBeLessThanOrEqual(SLACK_MS);
     }
   });
 
-  it("virtual, defaulted: REALTIME starts at Date.now() when create returns (after a slow attach), and stands still", async () => {
+  it("virtual, defaulted: REALTIME starts at the wall clock after the counter is attached (a slow attach too), and stands still", async () => {
     class SlowVirtual extends VirtualClocksource {
       override async attach(store: Parameters<VirtualClocksource["attach"]>[0]): Promise<void> {
         await new Promise((r) => setTimeout(r, 80));
         super.attach(store);
       }
     }
-    for (const opts of [{ counter: "virtual" } as const, { clocksource: new SlowVirtual() }]) {
+    for (const [opts, attachMs] of [[{ counter: "virtual" }, 0], [{ clocksource: new SlowVirtual() }, 80]] as const) {
+      const lo = Date.now();
       const k = await Kernel.create(opts);
       const created = Date.now();
       const r = await createReader(k);
       const { t } = bracket(r);
-      expect(t).toBeGreaterThanOrEqual(created - SLACK_MS);
-      expect(t).toBeLessThanOrEqual(created + SLACK_MS);
+      // sampled after the attach (it was before: REALTIME stood at `lo`), before create returned
+      expect(t).toBeGreaterThanOrEqual(lo + attachMs - 1);
+      expect(t).toBeLessThanOrEqual(created);
       expect(bracket(r).t).toBe(t); // virtual time moves only when told
       r.close();
       k.close();
@@ -83,8 +101,6 @@ describe("REALTIME right from the first read", () => {
     onTestFinished(() => kw.close());
     const r = await createReader({ memory: kw.memory, view: kw.view });
     onTestFinished(() => r.close());
-    const { lo, t, hi } = bracket(r);
-    expect(t).toBeGreaterThanOrEqual(lo - SLACK_MS);
-    expect(t).toBeLessThanOrEqual(hi + SLACK_MS);
+    expect(await offsetMs(r)).toBeLessThanOrEqual(SLACK_MS);
   });
 });
