@@ -7,7 +7,7 @@
  * (COMMANDS below) and imports what it needs only when it runs, so `--help` and
  * `snapshot` never load the simulation.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { ClockAnswer } from "./replay.ts";
 import type { Snapshot } from "./snapshot.ts";
@@ -132,6 +132,28 @@ function jsonLine(file: string, counter: bigint, clocks: ClockAnswer[]): string 
 const fmt = (t: { sec: bigint; nsec: bigint | number }) => `${t.sec}.${String(t.nsec).padStart(9, "0")}`;
 const answer = (c: ClockAnswer) => ("sec" in c ? fmt(c) : `fallback (${c.ret})`);
 
+/**
+ * A file's bytes, if there are at most `max`: a larger regular file is
+ * refused by its size, and anything else (a device such as /dev/zero, a pipe)
+ * is read no further than `max + 1` bytes. Errors carry a code (E2BIG, EISDIR).
+ */
+function readAtMost(file: string, max: number): Uint8Array {
+  const fd = openSync(file, "r");
+  try {
+    const st = fstatSync(fd);
+    const refuse = (code: string) => Object.assign(new Error(code), { code });
+    if (st.isDirectory()) throw refuse("EISDIR");
+    if (st.isFile() && st.size > max) throw refuse("E2BIG");
+    const buf = new Uint8Array(max + 1);
+    let n = 0;
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > max) throw refuse("E2BIG");
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function snapshotCommand(files: string[], v: Values, out: Out, err: Out): Promise<number> {
   if (files.length === 0) {
     err(`wasm-vdso snapshot: no file given (see wasm-vdso snapshot --help)`);
@@ -145,7 +167,7 @@ async function snapshotCommand(files: string[], v: Values, out: Out, err: Out): 
     return 2;
   }
   const json = v.json === true;
-  const { parseSnapshot, SnapshotError } = await import("./snapshot.ts");
+  const { MAX_SNAPSHOT_BYTES, parseSnapshot, SnapshotError } = await import("./snapshot.ts");
 
   // Every file is read and parsed before anything goes to stdout: the errors come first,
   // one line each, and the table (of the good files) after them.
@@ -153,13 +175,14 @@ async function snapshotCommand(files: string[], v: Values, out: Out, err: Out): 
   const snaps: Array<{ file: string; snap: Snapshot }> = [];
   for (const file of files) {
     try {
-      snaps.push({ file, snap: parseSnapshot(readFileSync(file)) });
+      snaps.push({ file, snap: parseSnapshot(readAtMost(file, MAX_SNAPSHOT_BYTES)) });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const why = e instanceof SnapshotError ? e.message
         : code === "ENOENT" ? "no such file"
         : code === "EISDIR" ? "is a directory"
         : code === "EACCES" ? "permission denied"
+        : code === "E2BIG" ? `larger than a VVARSNAP file can be (at most ${MAX_SNAPSHOT_BYTES} bytes)`
         : (e as Error).message;
       err(`wasm-vdso: ${file}: ${why}`);
       status = 2;

@@ -18,6 +18,35 @@ export interface View {
   hvclock?: number;
 }
 
+const VIEW_FIELDS = ["time", "real", "rng", "arch", "pvclock", "hvclock"] as const;
+
+/**
+ * A caller's view, checked and copied (each field read once, so what was
+ * checked is what is bound): `time` a page address, every other field a page
+ * address, NO_PAGE (-1, no such page) or absent. An address is an integer in
+ * [0, 2^32): wasm takes it as an i32, and 2^32 + a would be bound as a. A
+ * TypeError or RangeError names the field; whether each page lies inside the
+ * store is the reader's own check when it binds.
+ */
+export function checkView(v: unknown, name: string): View {
+  if (v === null || typeof v !== "object") {
+    throw new TypeError(`wasm-vdso: ${name} must be a View ({ time, real?, rng?, arch?, pvclock?, hvclock? }), not ${v === null ? "null" : typeof v}`);
+  }
+  const o = v as Record<string, unknown>;
+  const out: View = { time: NO_PAGE };
+  for (const f of VIEW_FIELDS) {
+    const a = o[f];
+    if (a === undefined && f !== "time") continue;
+    if (typeof a !== "number") throw new TypeError(`wasm-vdso: ${name}.${f} must be a page address (a number), not ${a === null ? "null" : typeof a}`);
+    const absent = f !== "time" && a === NO_PAGE;
+    if (!absent && !(Number.isInteger(a) && a >= 0 && a <= 0xffffffff)) {
+      throw new RangeError(`wasm-vdso: ${name}.${f} must be an integer page address in [0, 2^32)${f === "time" ? "" : " or NO_PAGE (-1)"}, not ${a}`);
+    }
+    out[f] = a;
+  }
+  return out;
+}
+
 /** The arch page of a store at `base` (the writer's claim, heartbeat and shadow copy live there). */
 export const archPage = (base = STORE_START) => base + vdso_pages.VDSO_ARCH_PAGES_START * PAGE;
 

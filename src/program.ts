@@ -7,12 +7,12 @@
  * package's own module.
  */
 import { NO_PAGE, USER_START } from "../assembly/layout.ts";
-import type { View } from "./datastore.ts";
+import { checkView, type View } from "./datastore.ts";
 import { hostClocksource } from "./kernel/clocksource.ts";
 import type { Kernel } from "./kernel/kernel.ts";
 import type { TimeNamespace } from "./kernel/timens.ts";
 import { PageSyscalls } from "./pagesyscalls.ts";
-import { kernelSyscalls, type ReaderSource } from "./reader.ts";
+import { kernelNamespace, kernelSyscalls, type ReaderSource } from "./reader.ts";
 import { claimSlot, releaseSlot, slotAddr, type Syscalls, vdsoImports } from "./wasm.ts";
 
 export interface ProgramOptions {
@@ -55,18 +55,18 @@ export async function instantiateProgram(
   if (source === null || typeof source !== "object") throw new TypeError("wasm-vdso: instantiateProgram needs a Kernel or { memory, view }");
   if (opts === null || typeof opts !== "object") throw new TypeError("wasm-vdso: instantiateProgram options must be an object");
   let memory: WebAssembly.Memory, view: View, counter: () => bigint, syscalls: Syscalls;
+  const nsOpt = opts.ns ?? null;
   if (isKernel(source)) {
-    const ns = opts.ns ?? null;
-    if (ns !== null && (typeof ns !== "object" || typeof ns.view !== "object")) throw new TypeError("wasm-vdso: ns must be a TimeNamespace from createTimeNamespace");
+    const ns = kernelNamespace(source, nsOpt);
     memory = source.memory;
     view = ns ? ns.view : source.rootView();
     counter = source.cs.read.bind(source.cs);
     syscalls = kernelSyscalls(source, ns);
   } else {
-    if (opts.ns) throw new TypeError("wasm-vdso: ns is for a Kernel source; for a store, pass the namespace's view");
-    ({ memory, view } = source);
+    if (nsOpt) throw new TypeError("wasm-vdso: ns is for a Kernel source; for a store, pass the namespace's view");
+    memory = source.memory;
     if (!(memory instanceof WebAssembly.Memory)) throw new TypeError("wasm-vdso: source.memory must be a WebAssembly.Memory");
-    if (view === null || typeof view !== "object" || !Number.isInteger(view.time)) throw new TypeError("wasm-vdso: source.view must be a View ({ time, real?, rng?, arch? }, integer addresses)");
+    view = checkView(source.view, "source.view");
     counter = hostClocksource().read;
     syscalls = new PageSyscalls(memory, view, counter);
   }

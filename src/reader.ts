@@ -7,10 +7,10 @@ import { EINVAL, NO_PAGE, reader_slot, writer_state } from "../assembly/layout.t
 import { STALE_AFTER_MS } from "./kernel/adopt.ts";
 import { isClockId } from "./kernel/syscalls.ts";
 import { writerInfo } from "./pageclock.ts";
-import type { View } from "./datastore.ts";
+import { checkView, type View } from "./datastore.ts";
 import { hostClocksource } from "./kernel/clocksource.ts";
 import type { Kernel } from "./kernel/kernel.ts";
-import type { TimeNamespace } from "./kernel/timens.ts";
+import { storeOfNamespace, type TimeNamespace } from "./kernel/timens.ts";
 import { PageSyscalls } from "./pagesyscalls.ts";
 import type { Timespec } from "./time.ts";
 import { type Build, type ClockResult, type Syscalls, Vdso } from "./wasm.ts";
@@ -157,23 +157,31 @@ export function kernelSyscalls(k: Kernel, ns: TimeNamespace | null): Syscalls {
 export async function createReader(source: ReaderSource, opts: ReaderOptions = {}): Promise<Reader> {
   if (source === null || typeof source !== "object") throw new TypeError(`wasm-vdso: createReader needs a Kernel or { memory, view }, not ${source === null ? "null" : typeof source}`);
   if (opts === null || typeof opts !== "object") throw new TypeError("wasm-vdso: createReader options must be an object");
-  if (opts.build !== undefined && opts.build !== "release" && opts.build !== "debug") throw new TypeError(`wasm-vdso: build must be "release" or "debug", not ${String(opts.build)}`);
+  const build = opts.build; // each option read once
+  const nsOpt = opts.ns ?? null;
+  if (build !== undefined && build !== "release" && build !== "debug") throw new TypeError(`wasm-vdso: build must be "release" or "debug", not ${String(build)}`);
   let b: Vdso;
   if (isKernel(source)) {
-    const ns = opts.ns ?? null;
-    if (ns !== null && (typeof ns !== "object" || typeof ns.view !== "object")) throw new TypeError("wasm-vdso: ns must be a TimeNamespace from createTimeNamespace");
-    b = await Vdso.create({ memory: source.memory, counter: source.cs.read.bind(source.cs), syscalls: kernelSyscalls(source, ns), build: opts.build });
+    const ns = kernelNamespace(source, nsOpt);
+    b = await Vdso.create({ memory: source.memory, counter: source.cs.read.bind(source.cs), syscalls: kernelSyscalls(source, ns), build });
     bindOrClose(b, ns ? ns.view : source.rootView());
   } else {
-    if (opts.ns) throw new TypeError("wasm-vdso: ns is for a Kernel source; for a store, pass the namespace's view");
-    const { memory, view } = source;
+    if (nsOpt) throw new TypeError("wasm-vdso: ns is for a Kernel source; for a store, pass the namespace's view");
+    const memory = source.memory;
     if (!(memory instanceof WebAssembly.Memory)) throw new TypeError("wasm-vdso: source.memory must be a WebAssembly.Memory");
-    if (view === null || typeof view !== "object" || !Number.isInteger(view.time)) throw new TypeError("wasm-vdso: source.view must be a View ({ time, real?, rng?, arch? }, integer addresses)");
+    const view = checkView(source.view, "source.view");
     const counter = hostClocksource().read;
-    b = await Vdso.create({ memory, counter, syscalls: new PageSyscalls(memory, view, counter), build: opts.build });
+    b = await Vdso.create({ memory, counter, syscalls: new PageSyscalls(memory, view, counter), build });
     bindOrClose(b, view);
   }
   return new Reader(b);
+}
+
+/** `ns` for a reader of kernel `k`: null, or a namespace `k` made (TypeError otherwise). */
+export function kernelNamespace(k: Kernel, ns: unknown): TimeNamespace | null {
+  if (ns === null) return null;
+  if (storeOfNamespace(ns) !== k.store) throw new TypeError("wasm-vdso: ns must be a TimeNamespace this kernel made (createTimeNamespace); for another store's, pass its view");
+  return ns as TimeNamespace;
 }
 
 function bindOrClose(b: Vdso, view: View): void {

@@ -44,11 +44,18 @@ export const SNAPSHOT_MAGIC = "VVARSNAP";
 export const SNAPSHOT_FLAG_TIMENS = 1;
 const HEADER_SIZE = 96;
 const RECORD_SIZE = 56;
+/**
+ * The largest file taken as a snapshot: the public ones are 25,088 bytes (a
+ * header, 7 records, 6 pages); 64 records of 4 KiB and every page still fit
+ * with room to spare. A reader stops here instead of reading on (/dev/zero).
+ */
+export const MAX_SNAPSHOT_BYTES = 1 << 20;
 
 export function parseSnapshot(bytes: Uint8Array): Snapshot {
   const fail = (why: string): never => {
     throw new SnapshotError(why);
   };
+  if (bytes.length > MAX_SNAPSHOT_BYTES) fail(`${bytes.length} bytes: larger than a VVARSNAP file can be (at most ${MAX_SNAPSHOT_BYTES})`);
   if (bytes.length < HEADER_SIZE) fail(`truncated: ${bytes.length} bytes, a VVARSNAP header alone is ${HEADER_SIZE}`);
   const magic = new TextDecoder("latin1").decode(bytes.subarray(0, 8));
   if (magic !== SNAPSHOT_MAGIC) fail(`not a VVARSNAP file (magic ${JSON.stringify(magic)})`);

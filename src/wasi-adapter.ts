@@ -20,6 +20,7 @@
 import { reader_slot, wasi_errno } from "../assembly/layout.ts";
 import { bridgeOf, type Reader } from "./reader.ts";
 import { wasiClockImports, type WasiClockImports } from "./wasi.ts";
+import { isStoreMemory } from "./wasi/guest-memory.ts";
 import { ADAPTER, FORWARD } from "./wasi-adapter.bytes.ts";
 
 /** Which path a provider from `wasiClockImportsAdapter` takes. */
@@ -87,8 +88,8 @@ export function wasiClockImportsAdapter(reader: Reader, guestMemory: () => WebAs
     } catch {
       return wasi_errno.FAULT;
     }
-    if (m === vdso.memory) {
-      // The guest's memory is the store's: the vDSO's own exports check user memory themselves.
+    if (isStoreMemory(m, vdso)) {
+      // The guest's memory is the store's (this Memory or another over the same bytes): the vDSO's own exports check user memory themselves.
       slots!.set(0, e.wasi_clock_time_get);
       slots!.set(1, e.wasi_clock_res_get);
       slots!.set(2, e.wasi_random_get);

@@ -6,7 +6,7 @@
  * (`Reader`) hold a bridge privately.
  */
 import { MAX_READER_SLOTS, NO_PAGE, READER_SLOT_SIZE, READER_SLOTS, TIMEVAL_SIZE } from "../assembly/layout.ts";
-import { storeMemory, type View } from "./datastore.ts";
+import { checkView, storeMemory, type View } from "./datastore.ts";
 import type { Timespec } from "./time.ts";
 import { fromSource } from "./workers/spawn.ts";
 
@@ -182,7 +182,8 @@ export class Vdso {
   bound?: View;
 
   /** Binds the instance to a view; throws, leaving the old view, if a page is misaligned or outside the store. */
-  bind(v: View): void {
+  bind(view: View): void {
+    const v = checkView(view, "view");
     const p = (a: number | undefined) => (a === undefined ? NO_PAGE : a);
     if (v.time === 0 || this.exports.bind(v.time, p(v.real), p(v.rng), p(v.arch), p(v.pvclock), p(v.hvclock)) !== 0) {
       throw new RangeError(`wasm-vdso: view ${JSON.stringify(v)} is not inside the page store`);

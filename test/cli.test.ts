@@ -1,13 +1,13 @@
 // The CLI as a user runs it: `wasm-vdso snapshot ...` from the package's bin.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { main } from "../src/cli.ts";
-import { parseSnapshot } from "../src/snapshot.ts";
+import { MAX_SNAPSHOT_BYTES, parseSnapshot } from "../src/snapshot.ts";
 import { decodeClock } from "./helpers/decode.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -128,6 +128,28 @@ describe("wasm-vdso snapshot", () => {
     const r = run("snapshot", join(tmp, "garbage.bin"), files[0]);
     expect(r.code).toBe(2);
     expect(r.out).toContain("7 of 7");
+  });
+
+  it("what is read is bounded by the format's size: /dev/zero, a huge sparse file and a directory are refused at once, one line each", async () => {
+    const huge = join(tmp, "huge.bin");
+    writeFileSync(huge, "");
+    truncateSync(huge, 8 * 2 ** 30); // 8 GiB, sparse: refused by its size, never read
+    const big = join(tmp, "big.bin");
+    writeFileSync(big, new Uint8Array(MAX_SNAPSHOT_BYTES + 1));
+    const cases: [string, RegExp][] = [
+      ["/dev/zero", /\/dev\/zero: larger than a VVARSNAP file can be \(at most 1048576 bytes\)/],
+      [huge, /huge\.bin: larger than a VVARSNAP file can be/],
+      [big, /big\.bin: larger than a VVARSNAP file can be/],
+      [tmp, /: is a directory/],
+    ];
+    for (const [f, why] of cases) {
+      const r = await inProcess("snapshot", f, files[0]);
+      expect(r.code, f).toBe(2);
+      expect(r.errLines, f).toEqual([expect.stringMatching(why)]);
+      noStack(r.err);
+      expect(r.out).toContain("7 of 7"); // the good file is still checked
+    }
+    expect(() => parseSnapshot(new Uint8Array(MAX_SNAPSHOT_BYTES + 1))).toThrow(/larger than a VVARSNAP file can be/);
   });
 
   it("bad arguments: usage and exit 2", () => {

@@ -110,6 +110,33 @@ describe("poll_oneoff on a virtual kernel: sleeps advance the clock, no wall tim
     expect(p.imports.poll_oneoff(a.in, a.out, 1, a.nev)).toBe(INVAL);
   });
 
+  it("a sleep of 40,001 s (11 h) wakes exactly at its deadline, tickless before its last second; one past KTIME_MAX is overflow at once", async () => {
+    const { memory, k, reader, p } = await virtualSetup();
+    const SEC = 1_000_000_000n;
+    const [m0, r0] = [CLOCK_MONOTONIC, CLOCK_REALTIME].map((c) => ns(k.sysClockGettime(c)));
+    let a = subs(memory, [{ userdata: 1n, timeout: 40_001n * SEC + 5n }]);
+    expect(p.imports.poll_oneoff(a.in, a.out, a.n, a.nev)).toBe(0); // threw past ~40,000 s (10^7 ticks)
+    expect(events(memory)).toMatchObject([{ userdata: 1n, error: 0, type: 0 }]);
+    expect(ns(k.sysClockGettime(CLOCK_MONOTONIC)) - m0).toBe(40_001n * SEC + 5n);
+    expect(ns(k.sysClockGettime(CLOCK_REALTIME)) - r0).toBe(40_001n * SEC + 5n);
+    for (const c of [CLOCK_MONOTONIC, CLOCK_REALTIME]) expect(reader.nowNs(c)).toBe(ns(k.sysClockGettime(c)));
+    expect(p.stats.ticks).toBeGreaterThanOrEqual(250); // the last second a tick at a time
+    expect(p.stats.ticks).toBeLessThan(400); // before it, idle steps of ~880 s
+    // A deadline no clock reaches (past KTIME_MAX ns): overflow (61) at once, time not moved.
+    const m1 = ns(k.sysClockGettime(CLOCK_MONOTONIC));
+    for (const sub of [{ timeout: 2n ** 64n - 1n }, { timeout: 2n ** 63n, flags: 1 }, { id: 0, timeout: 2n ** 64n - 1n, flags: 1 }]) {
+      a = subs(memory, [{ userdata: 2n, ...sub }]);
+      expect(p.imports.poll_oneoff(a.in, a.out, a.n, a.nev)).toBe(0);
+      expect(events(memory)).toMatchObject([{ userdata: 2n, error: 61, type: 0 }]);
+    }
+    expect(ns(k.sysClockGettime(CLOCK_MONOTONIC))).toBe(m1);
+    // beside a reachable one it fires alone, at once, like any subscription with an error
+    a = subs(memory, [{ userdata: 3n, timeout: 2n ** 64n - 1n }, { userdata: 4n, timeout: 2n * SEC }]);
+    expect(p.imports.poll_oneoff(a.in, a.out, a.n, a.nev)).toBe(0);
+    expect(events(memory).map((e) => [e.userdata, e.error])).toEqual([[3n, 61]]);
+    expect(ns(k.sysClockGettime(CLOCK_MONOTONIC))).toBe(m1);
+  });
+
   it("a reader of a virtual clock needs its kernel; a kernel must be the reader's", async () => {
     const k = await Kernel.create({ counter: "virtual" });
     const reader = await createReader(k);

@@ -59,6 +59,13 @@ export function clocksCalcMaxNsecs(mult: bigint, shift: number, maxadj: bigint, 
   return { maxCycles, maxNsecs: (maxCycles * (mult - maxadj)) >> BigInt(shift) };
 }
 
+/** `max_idle_ns` (`clocksource_update_max_deferment`): half the ns before `delta * mult` could overflow, at least 1. */
+export function maxIdleNs(cs: Clocksource): bigint {
+  const { maxNsecs } = clocksCalcMaxNsecs(BigInt(cs.mult), cs.shift, BigInt(cs.maxadj), cs.mask);
+  const half = maxNsecs >> 1n;
+  return half > 0n ? half : 1n;
+}
+
 /** `__clocksource_update_freq_scale` with scale 1: mult/shift for at most 600 s of cycles. */
 export function clocksourceParams(freqHz: number, mask: bigint) {
   const freq = BigInt(freqHz);

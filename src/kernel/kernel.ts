@@ -8,20 +8,20 @@
  * ntp.c and posix-timers.c); the arithmetic lives in the modules beside it.
  */
 import {
-  CLOCK_AUX, CLOCK_AUX_LAST, CLOCK_REALTIME, EINVAL, ENODEV, ENOSPC, EOPNOTSUPP, ERANGE, MAX_AUX_CLOCKS, NO_PAGE,
+  CLOCK_AUX, CLOCK_AUX_LAST, CLOCK_REALTIME, EFAULT, EINVAL, ENODEV, ENOSPC, EOPNOTSUPP, ERANGE, MAX_AUX_CLOCKS, NO_PAGE,
   vdso_arch_data, vdso_clock_mode, writer_state,
 } from "../../assembly/layout.ts";
 import type { PageState } from "../pageclock.ts";
 import { continueFrom, goneFor, priorState, repairShadow, STALE_AFTER_MS, winStore, writerOf } from "./adopt.ts";
 import { DataStore, storeMemory, type View } from "../datastore.ts";
 import { canShare } from "../workers/spawn.ts";
-import { checkOptions, type KernelOptions } from "./options.ts";
+import { checkHz, checkOptions, type KernelOptions } from "./options.ts";
 
 export type { CounterMode, KernelOptions } from "./options.ts";
 import { type Clocksource, hostClocksource, SharedCounterClocksource, VirtualClocksource } from "./clocksource.ts";
-import { doAdjtimex, writeTimex } from "./adjtime.ts";
+import { prepareAdjtimex } from "./adjtime.ts";
 import { clockGetres, clockGettime, CLOCKS_WITHOUT_ADJ, isClockId } from "./syscalls.ts";
-import { timex, type TimexInput } from "./timex.ts";
+import { putBack, type Timex, timex, type TimexInput, writeTimex } from "./timex.ts";
 import { RngPage } from "./random.ts";
 import { Timekeeper } from "./timekeeper.ts";
 import { createTimeNamespace, type TimeNamespace } from "./timens.ts";
@@ -39,6 +39,12 @@ export interface AuxClock {
 
 const maxZero = (x: bigint) => (x > 0n ? x : 0n);
 
+/** The host's wall clock `agoNs` before now, as a timespec (from whole milliseconds). */
+function wallClock(agoNs: bigint): Timespec {
+  const now = Date.now();
+  return normalize(BigInt(Math.floor(now / 1000)), BigInt(now % 1000) * 1_000_000n - agoNs);
+}
+
 export class Kernel {
   readonly store: DataStore;
   readonly core: Timekeeper;
@@ -47,16 +53,25 @@ export class Kernel {
   tz = { minuteswest: 0, dsttime: 0 };
   private ticker?: ReturnType<typeof setInterval>;
   private closed = false;
+  /** Set while adjtimex writes its read-back into the caller's object (its setters may call back in). */
+  private writingBack = false;
   private readonly host = hostClocksource();
 
   private constructor(
     readonly cs: Clocksource,
     store: DataStore,
-    realtime: Timespec,
+    given: Timespec | undefined,
     prior?: { st: PageState; lead: bigint },
   ) {
     this.store = store;
     this.core = new Timekeeper(cs);
+    // The host's wall clock at the counter reading the timekeeper starts from
+    // (not sampled before attach: a ticker takes ~100 ms to start, and
+    // REALTIME stayed behind by that for good). A shared counter's word lags
+    // the host's clock by up to a ticker period (more on a busy host): the
+    // wall clock is taken back by as much, so no read runs ahead of it.
+    const lag = cs.vdsoClockMode === vdso_clock_mode.SHARED_COUNTER ? maxZero(this.host.read() - this.core.mono.cycleLast) : 0n;
+    const realtime = given ?? wallClock(lag);
     this.core.setXtime(realtime);
     // At boot monotonic starts at 0: wall_to_monotonic = -realtime.
     this.core.wallToMonotonic = normalize(-realtime.sec, -realtime.nsec);
@@ -77,11 +92,10 @@ export class Kernel {
   }
 
   /** A kernel; every option is checked before anything is made (TypeError/RangeError naming it). */
-  static async create(opts: KernelOptions = {}): Promise<Kernel> {
-    checkOptions(opts);
-    const now = Date.now();
-    const realtime = opts.realtime === undefined ? { sec: BigInt(Math.floor(now / 1000)), nsec: BigInt(now % 1000) * 1_000_000n } : timespec(opts.realtime, "realtime");
-    if (!tsValidSettod(realtime)) throw new RangeError(`wasm-vdso: realtime ${realtime.sec}.${realtime.nsec} is not a valid time to set`);
+  static async create(options: KernelOptions = {}): Promise<Kernel> {
+    const opts = checkOptions(options); // each option read once
+    const realtime = opts.realtime === undefined ? undefined : timespec(opts.realtime, "realtime");
+    if (realtime && !tsValidSettod(realtime)) throw new RangeError(`wasm-vdso: realtime ${realtime.sec}.${realtime.nsec} is not a valid time to set`);
     const mode = opts.counter ?? (canShare() ? "shared" : "host-call");
     const cs =
       opts.clocksource ??
@@ -142,9 +156,16 @@ export class Kernel {
     return this.closed;
   }
 
-  /** Throws if the kernel was closed (time is then only read, never changed). */
+  /**
+   * Throws if the kernel was closed (time is then only read, never changed),
+   * or if this is a call from inside an adjtimex read-back (a setter of its
+   * timex calling back in would change what that call already checked). A
+   * method that converts a caller's object asks again after converting it,
+   * before its first write: a getter may have closed the kernel.
+   */
   private live(): void {
     if (this.closed) throw new Error("wasm-vdso: this kernel is closed");
+    if (this.writingBack) throw new Error("wasm-vdso: a kernel call from inside adjtimex's read-back (a setter of its timex)");
   }
 
   /** The writer's heartbeat: its host clock at this tick, so readers can tell it is alive. */
@@ -191,8 +212,7 @@ export class Kernel {
   /** Ticks from a host timer at `hz` (the timekeeper's own HZ stays 250; a late tick just accumulates more). */
   startTicking(hz = 250): void {
     this.live();
-    if (typeof hz !== "number") throw new TypeError(`wasm-vdso: hz must be a number, not ${typeof hz}`);
-    if (!(hz > 0 && hz <= 10_000)) throw new RangeError(`wasm-vdso: hz must be in (0, 10000], not ${hz}`);
+    checkHz(hz);
     this.stopTicking();
     this.ticker = setInterval(() => this.tick(), 1000 / hz);
   }
@@ -233,6 +253,7 @@ export class Kernel {
     this.live();
     if (!isClockId(clock) || (clock !== CLOCK_REALTIME && !this.auxOf(clock))) return -EINVAL;
     const t = timespec(tp, "tp");
+    this.live();
     if (clock === CLOCK_REALTIME) return this.doSettimeofday(t);
     // `aux_clock_set`
     const aux = this.auxOf(clock)!;
@@ -280,6 +301,7 @@ export class Kernel {
       if (typeof tz !== "object") throw new TypeError(`wasm-vdso: tz must be { minuteswest, dsttime }, not ${typeof tz}`);
       zone = { minuteswest: int(tz.minuteswest, "tz.minuteswest"), dsttime: int(tz.dsttime, "tz.dsttime") };
     }
+    this.live();
     if (t && !tsValidSettod(t)) return -EINVAL;
     if (zone && (zone.minuteswest > 15 * 60 || zone.minuteswest < -15 * 60)) return -EINVAL;
     const now = this.core.cs.read();
@@ -300,14 +322,14 @@ export class Kernel {
    * converted first (C `long` fields: bigint or safe integer; missing: 0; else
    * a TypeError/RangeError naming the field); on success the read-back is
    * written into it (bigint for `long` fields), on a refusal it is untouched.
+   * An object that will not take the read-back (frozen, a setter or Proxy
+   * trap that throws) is -EFAULT, before anything changes.
    */
   adjtimex(txc: TimexInput): number {
     this.live();
     const k = timex(txc);
-    const r = doAdjtimex(this.core, k, () => this.publish());
-    if (r >= 0) writeTimex(txc, k);
-    this.recordFreq();
-    return r;
+    this.live();
+    return this.adjust(this.core, txc, k, () => this.publish());
   }
 
   /**
@@ -318,19 +340,40 @@ export class Kernel {
   clockAdjtime(clock: number, txc: TimexInput): number {
     this.live();
     const k = timex(txc); // copy_from_user comes first in Linux too
+    this.live();
     if (!isClockId(clock)) return -EINVAL;
-    let r: number;
-    if (clock === CLOCK_REALTIME) {
-      r = doAdjtimex(this.core, k, () => this.publish());
-    } else {
-      const aux = this.auxOf(clock);
-      if (!aux) return CLOCKS_WITHOUT_ADJ.has(clock) ? -EOPNOTSUPP : -EINVAL;
-      if (!aux.valid) return -ENODEV;
-      r = doAdjtimex(aux.tk, k, () => this.publishAux(clock - CLOCK_AUX));
+    if (clock === CLOCK_REALTIME) return this.adjust(this.core, txc, k, () => this.publish());
+    const aux = this.auxOf(clock);
+    if (!aux) return CLOCKS_WITHOUT_ADJ.has(clock) ? -EOPNOTSUPP : -EINVAL;
+    if (!aux.valid) return -ENODEV;
+    return this.adjust(aux.tk, txc, k, () => this.publishAux(clock - CLOCK_AUX));
+  }
+
+  /**
+   * `do_adjtimex` on `tk` for the caller's `txc` (converted: `k`): every check,
+   * then the read-back written into `txc` (-EFAULT if it will not take it),
+   * then the change. A setter that closed the kernel stops the call there,
+   * with `txc` put back.
+   */
+  private adjust(tk: Timekeeper, txc: object, k: Timex, republish: () => void): number {
+    const p = prepareAdjtimex(tk, k);
+    if (typeof p === "number") return p;
+    const undo: (() => void)[] = [];
+    this.writingBack = true;
+    let wrote: boolean;
+    try {
+      wrote = writeTimex(txc, k, undo);
+    } finally {
+      this.writingBack = false;
     }
-    if (r >= 0) writeTimex(txc, k);
+    if (!wrote) return -EFAULT;
+    if (this.closed) {
+      putBack(undo);
+      this.live();
+    }
+    p.commit(republish);
     this.recordFreq();
-    return r;
+    return p.result;
   }
 
   /** NTP's frequencies in the arch page, so a kernel adopting this store keeps steering at them. */
@@ -387,8 +430,10 @@ export class Kernel {
     if (offsets === null || typeof offsets !== "object") throw new TypeError(`wasm-vdso: offsets must be { monotonic?, boottime? }, not ${offsets === null ? "null" : typeof offsets}`);
     if (typeof auxClocks !== "boolean") throw new TypeError(`wasm-vdso: auxClocks must be a boolean, not ${typeof auxClocks}`);
     const zero = { sec: 0n, nsec: 0n };
-    const mono = offsets.monotonic === undefined ? zero : timespec(offsets.monotonic, "offsets.monotonic");
-    const boot = offsets.boottime === undefined ? zero : timespec(offsets.boottime, "offsets.boottime");
+    const { monotonic, boottime } = offsets; // each getter once
+    const mono = monotonic === undefined ? zero : timespec(monotonic, "offsets.monotonic");
+    const boot = boottime === undefined ? zero : timespec(boottime, "offsets.boottime");
+    this.live();
     for (const o of [mono, boot]) if (o.nsec < 0n || o.nsec >= NSEC_PER_SEC) return -EINVAL;
     const now = this.core.cs.read();
     for (const [o, t] of [[mono, this.core.monotonic(now)], [boot, this.core.boottime(now)]] as const) {

@@ -54,5 +54,20 @@ export function createTimeNamespace(store: DataStore, monotonic: Timespec, boott
   page ??= store.allocPage();
   for (let cs = 0; cs < CS_BASES; cs++) setupClock(store, clockAt(page, cs), mono, boot);
   if (auxClocks) for (let i = 0; i < MAX_AUX_CLOCKS; i++) setupClock(store, auxClockAt(page, i), mono, boot);
-  return { page, monotonic: mono, boottime: boot, view: { time: page, real: store.time, rng: store.rng, arch: store.arch } };
+  const ns = Object.freeze({
+    page,
+    monotonic: Object.freeze(mono),
+    boottime: Object.freeze(boot),
+    view: Object.freeze({ time: page, real: store.time, rng: store.rng, arch: store.arch }),
+  });
+  made.set(ns, store);
+  return ns;
+}
+
+/** Each namespace made here and its store: a reader given one binds only a namespace of its own kernel's store. */
+const made = new WeakMap<object, DataStore>();
+
+/** The store `ns` is a namespace of, if it is one made by createTimeNamespace (frozen: it cannot be pointed elsewhere). */
+export function storeOfNamespace(ns: unknown): DataStore | undefined {
+  return ns !== null && typeof ns === "object" ? made.get(ns) : undefined;
 }

@@ -112,3 +112,39 @@ function readTimex(v: unknown, name = "timex"): Timex {
 export function timex(t: TimexInput = {}): Timex {
   return readTimex(t);
 }
+
+/**
+ * The `copy_to_user` of adjtimex: the read-back into the caller's object, a
+ * field at a time by assignment (its setters and a Proxy's traps run; `time`
+ * gets a new object). The kernel writes it before it makes the change, so an
+ * object that refuses a field (frozen, sealed without the field, a setter or
+ * trap that throws) refuses the call with no trace: the fields written so far
+ * are put back, and it returns false. Otherwise it returns true and `undo`
+ * holds what puts the object back as it was.
+ */
+export function writeTimex(to: object, from: Timex, undo: (() => void)[] = []): boolean {
+  const o = to as Record<string, unknown>;
+  try {
+    for (const [key, value] of Object.entries(from)) {
+      const had = Object.prototype.hasOwnProperty.call(o, key);
+      const old = had ? o[key] : undefined;
+      o[key] = key === "time" ? { ...(value as object) } : value;
+      undo.push(had ? () => void (o[key] = old) : () => void delete o[key]);
+    }
+    return true;
+  } catch {
+    putBack(undo);
+    return false;
+  }
+}
+
+/** Runs `undo` (from writeTimex) last write first; an object that refuses that too keeps what it took. */
+export function putBack(undo: (() => void)[]): void {
+  for (const u of undo.splice(0).reverse()) {
+    try {
+      u();
+    } catch {
+      // nothing more can be done for it
+    }
+  }
+}

@@ -39,7 +39,7 @@ export function wasiClockImports(reader: Reader, guestMemory: () => WebAssembly.
   const e = vdso.exports;
   const result = vdso.scratch + reader_slot.result;
   const chunk = vdso.scratch + reader_slot.chunk;
-  const gm = new GuestMemory(guestMemory, vdso.memory);
+  const gm = new GuestMemory(guestMemory, vdso);
   // One view of the vDSO's memory too, for clock_res_get's copy.
   let vbuf: ArrayBufferLike | undefined;
   let vview: DataView | undefined;

@@ -11,9 +11,13 @@
  *   before its deadline on the clock the guest reads; a precision under
  *   100 us spins the last 100 us (Atomics.wait wakes late by tens of us).
  * - Virtual time (a kernel on a VirtualClocksource): a sleep advances the
- *   counter to the deadline in steps of at most one tick (4 ms), ticking the
- *   kernel after each, as its timer interrupt would: no wall time passes and
- *   the guest wakes exactly at its deadline.
+ *   counter to the deadline, ticking the kernel after each step: its last
+ *   second in steps of one tick (4 ms), as the timer interrupt would, and
+ *   before that in tickless idle steps of up to the clocksource's max idle
+ *   time (~880 s for 1 GHz). No wall time passes and the guest wakes exactly
+ *   at its deadline. The kernel still accounts every second (NTP's second
+ *   overflow), ~7 us of CPU per virtual second: a day of sleep takes ~0.6 s.
+ *   A deadline past KTIME_MAX ns never comes: it fires at once with `overflow`.
  *
  * Layouts (wasm32): subscription 48 bytes { userdata u64 @0, tag u8 @8,
  * clock { id u32 @16, timeout u64 @24, precision u64 @32, flags u16 @40 } or
@@ -21,6 +25,7 @@
  * @8, type u8 @10, fd_readwrite { nbytes u64 @16, flags u16 @24 } }.
  */
 import { CLOCK_MONOTONIC, CLOCK_REALTIME, LOW_RES_NSEC, wasi_errno } from "../../assembly/layout.ts";
+import { S64_MAX } from "../time.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 
 const SUB_SIZE = 48;
@@ -35,9 +40,14 @@ const ERRNO_FAULT: number = wasi_errno.FAULT;
 const ERRNO_INVAL: number = wasi_errno.INVAL;
 const ERRNO_NOSYS: number = wasi_errno.NOSYS;
 const ERRNO_IO: number = wasi_errno.IO;
+const ERRNO_OVERFLOW: number = wasi_errno.OVERFLOW;
+/** `KTIME_MAX`: the last nanosecond a clock can read. */
+const KTIME_MAX = S64_MAX;
 /** A precision below this spins the end of the wait (Atomics.wait wakes tens of us late). */
 const SPIN_TAIL_NS = 100_000n;
 const TICK_NS = BigInt(LOW_RES_NSEC);
+/** The end of a long virtual sleep that still goes a tick at a time. */
+const IDLE_TAIL_NS = 1_000_000_000n;
 /**
  * How long (wall time) a virtual-time poll lets the runtime look at fds. Its
  * timers are in ms, and uvwasi runs an expired timer before it polls the fds:
@@ -63,10 +73,12 @@ export interface PollStats {
   runtimePolls: number;
 }
 
-/** A virtual kernel: its counter and its tick. */
+/** A virtual kernel: its counter, its tick, and how long it may go without one. */
 export interface VirtualTime {
   advanceNs(ns: bigint): void;
   tick(): void;
+  /** The clocksource's `max_idle_ns`: the longest step between two ticks (a tickless idle's). */
+  maxIdleNs: bigint;
 }
 
 export interface PollContext {
@@ -114,7 +126,7 @@ export function pollOneoff(ctx: PollContext): (inPtr: number, outPtr: number, ns
   const remaining = (subs: ClockSub[]): bigint => {
     let min: bigint | undefined;
     for (const s of subs) {
-      if (s.clock < 0) return 0n;
+      if (s.clock < 0 || s.error !== 0) return 0n;
       const t = ctx.now(s.clock);
       if (t < 0n) return 0n; // the clock read failed (a negated errno): fire now, never wait on it
       const r = s.deadline - t;
@@ -139,11 +151,25 @@ export function pollOneoff(ctx: PollContext): (inPtr: number, outPtr: number, ns
     ctx.afterSleep?.();
   };
 
-  /** Advances a virtual kernel until one of `subs` fires: steps of at most a tick, a tick after each. */
+  /**
+   * Advances a virtual kernel until one of `subs` fires, a tick after each
+   * step. The last second goes in steps of a tick, as the timer interrupt
+   * would; before it the CPU is idle and tickless (NOHZ): steps of up to the
+   * clocksource's max idle time. Each step moves the clock (it is read again
+   * after it), so the loop ends.
+   */
   const advance = (v: VirtualTime, subs: ClockSub[]) => {
-    for (let r = remaining(subs), guard = 0; r > 0n; r = remaining(subs), guard++) {
-      if (guard > 1e7) throw new Error("wasm-vdso: a virtual sleep does not converge (is the clock stopped?)");
-      const step = r < TICK_NS ? r : TICK_NS;
+    // A deadline past what a clock holds (KTIME_MAX ns) never comes, and in
+    // virtual time nothing else would end the sleep: it fires at once, `overflow`.
+    for (const s of subs) if (s.clock >= 0 && s.deadline > KTIME_MAX) s.error ||= ERRNO_OVERFLOW;
+    let last = -1n;
+    for (let r = remaining(subs), stalled = 0; r > 0n; r = remaining(subs)) {
+      // A step may move the counter by no whole cycle (a slow counter carries the fraction), but not forever.
+      stalled = last >= 0n && r >= last ? stalled + 1 : 0;
+      if (stalled > 1e6) throw new Error("wasm-vdso: a virtual sleep does not converge (is the clock stopped?)");
+      last = r;
+      const idle = r - IDLE_TAIL_NS;
+      const step = r < TICK_NS ? r : idle < TICK_NS ? TICK_NS : idle < v.maxIdleNs ? idle : v.maxIdleNs;
       v.advanceNs(step);
       v.tick();
       stats.virtualNs += step;
@@ -208,6 +234,8 @@ export function pollOneoff(ctx: PollContext): (inPtr: number, outPtr: number, ns
         stats.runtimePolls++;
         return ctx.runtimePoll(inPtr, outPtr, n, neventsPtr);
       }
+      // Mixed sets rewrite the subscriptions in place (runtimeFds): they must be writable, not only readable (not the store).
+      if (!gm.writable(inPtr, n * SUB_SIZE)) return ERRNO_FAULT;
       // Mixed: the runtime polls the fds with a MONOTONIC timeout no later than
       // our first deadline; then our clocks are checked. In virtual time the fds
       // are looked at once (the runtime may wait up to LOOK_NS of wall time: a

@@ -5,7 +5,7 @@
  * deterministic runs.
  */
 import { CLOCK_MONOTONIC, NO_PAGE, vdso_clock, vdso_clock_mode } from "../../assembly/layout.ts";
-import { hostResolutionNs } from "../kernel/clocksource.ts";
+import { hostResolutionNs, maxIdleNs } from "../kernel/clocksource.ts";
 import { Kernel } from "../kernel/kernel.ts";
 import { bridgeOf, createReader, type Reader } from "../reader.ts";
 import type { TimespecInput } from "../time.ts";
@@ -103,14 +103,14 @@ export function wasiImports(opts: WasiOptions): WasiProvider {
   if (virtual) {
     const cs = kernel!.cs as unknown as { advanceNs?: (ns: bigint) => void };
     if (typeof cs.advanceNs !== "function") throw new TypeError("wasm-vdso: a virtual clock's kernel must have a VirtualClocksource (advanceNs)");
-    vt = { advanceNs: (ns) => cs.advanceNs!(ns), tick: () => kernel!.tick() };
+    vt = { advanceNs: (ns) => cs.advanceNs!(ns), tick: () => { if (!kernel!.isClosed) kernel!.tick(); }, maxIdleNs: maxIdleNs(kernel!.cs) };
   }
   const rekey = opts.insecureRandomSeed === undefined ? undefined : seededRekey(b, opts.insecureRandomSeed);
   const clocks = wasiClockImports(reader, guestMemory, rekey);
   const stats: PollStats = { polls: 0, waits: 0, busyWaits: 0, virtualNs: 0n, ticks: 0, runtimePolls: 0 };
   const rtPoll = runtime?.poll_oneoff;
   const poll = pollOneoff({
-    gm: new GuestMemory(guestMemory, b.memory),
+    gm: new GuestMemory(guestMemory, b),
     now: reader.nowNs,
     runtimePoll: typeof rtPoll === "function" ? (rtPoll as (a: number, b: number, c: number, d: number) => number) : undefined,
     virtual: vt,

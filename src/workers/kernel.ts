@@ -9,7 +9,9 @@
 import { type View, storeMemory } from "../datastore.ts";
 import { closeAbandoned } from "../kernel/adopt.ts";
 import type { Kernel, KernelOptions } from "../kernel/kernel.ts";
-import { checkOptions } from "../kernel/options.ts";
+import { checkHz, checkOptions } from "../kernel/options.ts";
+import { putBack, type Timex, timex, writeTimex } from "../kernel/timex.ts";
+import { EFAULT } from "../../assembly/layout.ts";
 import { FILLS_ARGS, type KernelCall, type WorkerMessage } from "./protocol.ts";
 import { canShare, fromSource, sourceFile, spawn, type SpawnedWorker, type WorkerCode } from "./spawn.ts";
 
@@ -58,9 +60,9 @@ export class KernelWorker {
   /** Starts a kernel in a worker; options as Kernel.create's (checked here, before any worker starts), plus the tick rate. */
   static async start(options: KernelWorkerOptions = {}): Promise<KernelWorker> {
     if (options === null || typeof options !== "object") throw new TypeError("wasm-vdso: options must be an object");
-    const { hz, restart, onStop, onRestart, ...kernel } = options;
-    checkOptions(kernel);
-    if (hz !== undefined && !(typeof hz === "number" && hz > 0 && hz <= 10_000)) throw new RangeError(`wasm-vdso: hz must be a number in (0, 10000], not ${String(hz)}`);
+    const { hz, restart, onStop, onRestart, ...rest } = options;
+    const kernel = checkOptions(rest);
+    if (hz !== undefined) checkHz(hz);
     if (restart !== undefined && typeof restart !== "boolean") throw new TypeError("wasm-vdso: restart must be a boolean");
     for (const [name, f] of [["onStop", onStop], ["onRestart", onRestart]] as const) {
       if (f !== undefined && typeof f !== "function") throw new TypeError(`wasm-vdso: ${name} must be a function`);
@@ -68,7 +70,7 @@ export class KernelWorker {
     if (!canShare()) throw new Error("wasm-vdso: a kernel worker needs shared memory (in browsers: a cross-origin isolated page)");
     const memory = storeMemory(true);
     const { w, view } = await KernelWorker.launch(memory, { ...kernel, hz }, false);
-    const kw = new KernelWorker(memory, view, options);
+    const kw = new KernelWorker(memory, view, { ...kernel, hz, restart, onStop, onRestart }); // what was checked, for a restart too
     kw.attach(w);
     return kw;
   }
@@ -145,14 +147,32 @@ export class KernelWorker {
     return !this.refusal;
   }
 
-  /** Calls a Kernel method in the worker; a timex passed to adjtimex/clockAdjtime comes back filled in. */
+  /**
+   * Calls a Kernel method in the worker; a timex passed to adjtimex/clockAdjtime
+   * comes back filled in. That timex is converted here (its getters read once)
+   * and must take the read-back: one that will not (frozen, a setter or Proxy
+   * trap that throws, tried here and put back) is -EFAULT before the call is sent.
+   */
   async call<M extends KernelCall>(method: M, ...args: Parameters<Kernel[M]>): Promise<ReturnType<Kernel[M]>> {
-    const { result, args: back } = await this.send({ method, args });
-    if (back && FILLS_ARGS.includes(method)) {
-      back.forEach((b, i) => {
+    const fills = FILLS_ARGS.includes(method);
+    const sent: unknown[] = [...args];
+    if (fills) {
+      for (const [i, a] of sent.entries()) {
+        if (a === null || typeof a !== "object") continue;
+        const k = timex(a);
+        const undo: (() => void)[] = [];
+        if (!writeTimex(a, k, undo)) return -EFAULT as ReturnType<Kernel[M]>;
+        putBack(undo);
+        sent[i] = k;
+      }
+    }
+    const { result, args: back } = await this.send({ method, args: sent });
+    if (back && fills) {
+      for (const [i, b] of back.entries()) {
         const a: unknown = args[i];
-        if (b && typeof b === "object" && a && typeof a === "object") Object.assign(a, b);
-      });
+        // Applied already: an object that refuses now (a setter that changed its mind) gets Linux's answer, -EFAULT.
+        if (b && typeof b === "object" && a && typeof a === "object" && !writeTimex(a, b as Timex)) return -EFAULT as ReturnType<Kernel[M]>;
+      }
     }
     return result as ReturnType<Kernel[M]>;
   }

@@ -15,7 +15,7 @@ import { GuestMemory } from "../../src/wasi/guest-memory.ts";
 /** The copy path's clock_time_get as it was (git HEAD before this change): three i64<->BigInt crossings per call. */
 function bigintCopyPath(reader: Reader, guestMemory: () => WebAssembly.Memory) {
   const b = bridgeOf(reader);
-  const gm = new GuestMemory(guestMemory, b.memory);
+  const gm = new GuestMemory(guestMemory, b);
   return {
     clock_time_get(id: number, precision: bigint, out: number): number {
       out >>>= 0;
