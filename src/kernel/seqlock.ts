@@ -1,15 +1,13 @@
 /**
  * Writer side of the vDSO seqlock (include/vdso/helpers.h). Begin: the odd seq
- * by Atomics.store, then an Atomics.load of it in place of smp_wmb(): no later
- * field store is seen before the odd seq (ARM64 STLR; LDAR, litmus W2; x86-64
- * xchg; mov under TSO). End: the even seq by Atomics.store, a release of every
- * field store (ARM64 STLR, E0; x86-64 TSO). JS has no fence: by the JS/Wasm
- * memory model alone only a writer whose every field store is seq_cst is
- * proven (C3: x2.8-3.0 a tick); ours relies on what every correct lowering of
- * a seq_cst load after a seq_cst store gives, LDAR or LDR; DMB on ARMv8 (both
- * keep later stores after it) and TSO on x86-64 (x1.03-1.06 a tick).
- * Atomics.add on a writer-only word (W3) is as sound and dearer, an RMW a
- * block (x1.06-1.11). Figures: bench/writer-order.ts, Node 20 and 24.
+ * by Atomics.store, then an Atomics.load of it in place of smp_wmb(), so no
+ * later field store is seen before the odd seq (ARM64 STLR; LDAR:
+ * memory-order/W1, P1; x86-64 TSO). End: the even seq by Atomics.store, a
+ * release of every field store (STLR: E1). JS has no fence: the language
+ * model alone proves only a writer whose every field store is seq_cst (C3,
+ * a tick x2.8-3.0); the read-back rests on what every correct lowering of a
+ * seq_cst load after a seq_cst store does (ARMv8: LDAR, or LDR; DMB), for a
+ * tick x1.03-1.06 (bench/writer-order.ts; README "Memory model").
  */
 import { CS_BASES, vdso_clock, vdso_time_data } from "../../assembly/layout.ts";
 import type { DataStore } from "../datastore.ts";

@@ -74,7 +74,7 @@ function pageClockMode(r: Reader): number {
   const v = b.bound;
   if (!v) return vdso_clock_mode.NONE;
   const page = v.real !== undefined && v.real !== NO_PAGE ? v.real : v.time;
-  return b.view.getUint32(page + vdso_clock.clock_mode, true);
+  return Atomics.load(new Int32Array(b.memory.buffer, page + vdso_clock.clock_mode, 1), 0);
 }
 
 /** The provider for a guest with its own memory. Checks every option before anything is made. */

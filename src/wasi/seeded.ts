@@ -59,7 +59,7 @@ export function seededRekey(b: Vdso, seed: Seed): () => void {
   let keyed = -1n;
   return () => {
     const d = b.view;
-    const gen = d.getBigUint64(rng + vdso_rng_data.generation, true);
+    const gen = Atomics.load(new BigUint64Array(b.memory.buffer, rng + vdso_rng_data.generation, 1), 0); // whole, as the writer stores it
     if (gen === keyed && d.getBigUint64(state + vs.generation, true) === gen) return;
     const u8 = new Uint8Array(b.memory.buffer, state, vs.SIZE);
     u8.fill(0, vs.batch, vs.batch + vs.BATCH_SIZE);
