@@ -35,7 +35,7 @@ import {
   vdso_timestamp,
 } from "./layout";
 import { div_rem, iter_div_u64_rem, mul_u64_u32_add_u64_shr } from "./math";
-import { known_stuck, load_acquire, read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS } from "./seqlock";
+import { known_stuck, load_acquire, load_seq_mode, read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS } from "./seqlock";
 import { counter_in_memory, counter_word, cycles_ok, get_hw_counter, rdtsc, S64_MAX } from "./counter";
 import { slot, user_ok, vd_real, vd_time } from "./view";
 
@@ -58,14 +58,24 @@ export function vdso_calc_ns(vc: usize, cycles: u64, base: u64): u64 {
 @inline
 function calc_ns(vc: usize, cycles: u64, base: u64): u64 {
   const delta = cycles - load_acquire<u64>(vc + vdso_clock.cycle_last);
-  const mult = load_acquire<u32>(vc + vdso_clock.mult);
-  const shift = load_acquire<u32>(vc + vdso_clock.shift);
+  const ms = mult_shift(vc);
+  const mult = <u32>ms;
+  const shift = <u32>(ms >> 32);
   if (delta > load_acquire<u64>(vc + vdso_clock.max_cycles)) {
     // Bit 62 set: the counter is behind cycle_last; clamp to the time of cycle_last.
     if (delta & BIT62) return base >> shift;
     return mul_u64_u32_add_u64_shr(delta & S64_MAX, mult, base, shift);
   }
   return (delta * mult + base) >> shift;
+}
+
+/**
+ * `mult` (low half) and `shift` (high half), adjacent u32s at an 8-aligned
+ * offset, in one i64 atomic load: one ordered load, not two.
+ */
+@inline
+export function mult_shift(vc: usize): u64 {
+  return load_acquire<u64>(vc + vdso_clock.mult);
 }
 
 /**
@@ -259,13 +269,15 @@ export function clock_gettime_data(vd: usize, clock: i32, ts: usize, host_call: 
  */
 @inline
 function hres_once(vc: usize, clock: i32, ts: usize): bool {
-  const seq = atomic.load<u32>(vc + vdso_clock.seq);
+  const sm = load_seq_mode(vc);
+  const seq = <u32>sm;
   if (!isDefined(ABLATE_ODD) && seq & 1) return false;
-  if (!isDefined(ABLATE_MODE) && !counter_in_memory(load_acquire<i32>(vc + vdso_clock.clock_mode))) return false;
+  if (!isDefined(ABLATE_MODE) && !counter_in_memory(<i32>(sm >> 32))) return false;
   const delta = counter_word() - load_acquire<u64>(vc + vdso_clock.cycle_last);
   if (!isDefined(ABLATE_MAX_CYCLES) && delta > load_acquire<u64>(vc + vdso_clock.max_cycles)) return false;
   const bt = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
-  const ns = (delta * <u64>load_acquire<u32>(vc + vdso_clock.mult) + load_acquire<u64>(bt + vdso_timestamp.nsec)) >> load_acquire<u32>(vc + vdso_clock.shift);
+  const ms = mult_shift(vc);
+  const ns = (delta * (ms & 0xffffffff) + load_acquire<u64>(bt + vdso_timestamp.nsec)) >> (ms >> 32);
   const sec = load_acquire<u64>(bt + vdso_timestamp.sec);
   if (!isDefined(VDSO_NO_RETRY_HRES) && read_retry(vc, <i64>seq)) return false;
   if (!isDefined(ABLATE_CARRY) && ns >= <u64>NSEC_PER_SEC) return false;
@@ -406,13 +418,15 @@ export function time(t: usize): i64 {
  */
 @inline
 function hres_value(vc: usize, clock: i32): i64 {
-  const seq = atomic.load<u32>(vc + vdso_clock.seq);
+  const sm = load_seq_mode(vc);
+  const seq = <u32>sm;
   if (seq & 1) return -1;
-  if (!counter_in_memory(load_acquire<i32>(vc + vdso_clock.clock_mode))) return -1;
+  if (!counter_in_memory(<i32>(sm >> 32))) return -1;
   const delta = counter_word() - load_acquire<u64>(vc + vdso_clock.cycle_last);
   if (delta > load_acquire<u64>(vc + vdso_clock.max_cycles)) return -1;
   const bt = vc + vdso_clock.basetime + clock * vdso_timestamp.SIZE;
-  const ns = (delta * <u64>load_acquire<u32>(vc + vdso_clock.mult) + load_acquire<u64>(bt + vdso_timestamp.nsec)) >> load_acquire<u32>(vc + vdso_clock.shift);
+  const ms = mult_shift(vc);
+  const ns = (delta * (ms & 0xffffffff) + load_acquire<u64>(bt + vdso_timestamp.nsec)) >> (ms >> 32);
   const sec = load_acquire<u64>(bt + vdso_timestamp.sec);
   if (!isDefined(VDSO_NO_RETRY_VALUE) && read_retry(vc, <i64>seq)) return -1;
   return <i64>(sec * <u64>NSEC_PER_SEC + ns);

@@ -4,7 +4,7 @@
  * `assembly/` in gets it, and the floor under any reader.
  */
 import { CLOCK_MONOTONIC, CS_HRES_COARSE, vdso_arch_data, vdso_clock, vdso_time_data, vdso_timestamp } from "./layout";
-import { clock_gettime, clock_gettime_data } from "./gettimeofday";
+import { clock_gettime, clock_gettime_data, mult_shift } from "./gettimeofday";
 import { load_acquire } from "./seqlock";
 import { slot, vd_arch, vd_time } from "./view";
 
@@ -41,7 +41,8 @@ export function inline_loop(clock: i32, n: i32): i64 {
 function bare_once(vc: usize, bt: usize, counter: usize, ts: usize): bool {
   const seq = atomic.load<u32>(vc + vdso_clock.seq);
   const delta = atomic.load<u64>(counter) - load_acquire<u64>(vc + vdso_clock.cycle_last);
-  const ns = (delta * <u64>load_acquire<u32>(vc + vdso_clock.mult) + load_acquire<u64>(bt + vdso_timestamp.nsec)) >> load_acquire<u32>(vc + vdso_clock.shift);
+  const ms = mult_shift(vc);
+  const ns = (delta * (ms & 0xffffffff) + load_acquire<u64>(bt + vdso_timestamp.nsec)) >> (ms >> 32);
   const sec = load_acquire<u64>(bt + vdso_timestamp.sec);
   if (atomic.load<u32>(vc + vdso_clock.seq) != seq) return false;
   store<u64>(ts, sec);

@@ -313,6 +313,23 @@ describe("memory order of the compiled modules: data loads before the seq re-rea
     s.close();
   });
 
+  it("the rule matches loads by the bytes they cover: an 8-byte atomic load of seq and clock_mode opens a window, a partial or plain one breaks it", () => {
+    const w = storeWords({ time: TIME_PAGE });
+    const at = (off: number) => clockAt(TIME_PAGE, 0) + off;
+    const seq = at(vdso_clock.seq);
+    const load = (a: number, bytes: number, atomic: boolean, value?: bigint) => ({ at: a, bytes, op: `i${bytes * 8}.${atomic ? "atomic." : ""}load`, atomic, value });
+    const window = (open: ReturnType<typeof load>, ...data: ReturnType<typeof load>[]) => judge([open, ...data, load(seq, 4, true, 2n)], w);
+    // seq 2 (even) in the low half, mode 4 in the high half; the data loads inside are checked.
+    const pair = load(seq, 8, true, (4n << 32n) | 2n);
+    expect(window(pair, load(at(vdso_clock.mult), 8, true))).toEqual({ violations: [], windows: 1 });
+    expect(window(pair, load(at(vdso_clock.mult), 8, false)).violations).toEqual(["time.clock_data[0].mult loaded with i64.load between two loads of time.clock_data[0].seq"]);
+    // An odd seq in the low half opens nothing (the high half's parity does not count).
+    expect(window(load(seq, 8, true, (2n << 32n) | 3n), load(at(vdso_clock.mult), 8, false)).windows).toBe(0);
+    // Plain, or covering seq only in part (2 of its bytes), is a violation.
+    expect(window(load(seq, 8, false, 2n), load(at(vdso_clock.mult), 8, true)).violations).toEqual(["time.clock_data[0].seq loaded with i64.load"]);
+    expect(judge([load(seq + 2, 4, true, 0n)], w).violations).toEqual(["time.clock_data[0].seq loaded in part with i32.atomic.load (4 bytes at time.clock_data[0].+2)"]);
+  });
+
   it("negative control: plain data loads (testing-plain.wasm) fail on every read path", async () => {
     const r = await check(readFileSync(join(ROOT, "build/testing-plain.wasm")), "vdso");
     expectCovered(r, "vdso");

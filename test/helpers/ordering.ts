@@ -7,9 +7,13 @@
  *
  * The rule (the read side of assembly/seqlock.ts): a load of a seq word that
  * finds it even (Hyper-V's sequence: any value) opens a window, the next load
- * of that word closes it; every load in between from the block the word
- * guards (its vdso_clock, the pvclock or Hyper-V page) is atomic, and so are
- * the seq loads. An atomic load is ordered before every later load (`LDAR`
+ * of that word closes it; every load in between that touches the block the
+ * word guards (its vdso_clock, the pvclock or Hyper-V page) is atomic, and so
+ * are the seq loads. Loads are matched by the bytes they cover: an 8-byte
+ * atomic load covering seq and the word beside it (seq and clock_mode in one)
+ * is a load of seq, whole and atomic, and of the other word (read at the
+ * window's opening, so not a data load inside it); one covering only part of
+ * seq is a violation. An atomic load is ordered before every later load (`LDAR`
  * on ARM64), so no data load passes the re-read; a plain one (`LDR`) may.
  * Words read alone (rng is_ready and generation, the counter word, the
  * seconds time() returns) must be loaded whole and atomically. An
@@ -29,8 +33,8 @@ export interface Load {
   bytes: number;
   op: string;
   atomic: boolean;
-  /** The low 32 bits of the value loaded (a seq word's). */
-  value?: number;
+  /** The value loaded, as unsigned bits (a seq word's is read out of it). */
+  value?: bigint;
 }
 
 /** An instrumented module: its bytes, the load op of each id, its memory import. */
@@ -88,22 +92,37 @@ export class Tracer {
     for (const i of WebAssembly.Module.imports(module)) if (i.module === "env" && i.kind === "function" && !(i.name in have)) h[i.name] = pass;
     h.load_ptr = (id: number, bytes: number, offset: number, ptr: number) => {
       const at = (ptr >>> 0) + (offset >>> 0);
-      if (this.watched.has(at)) {
-        const n = (this.seen.get(at) ?? 0) + 1;
-        this.seen.set(at, n);
-        this.before?.(at, n);
+      for (const w of words(at, bytes)) {
+        if (!this.watched.has(w)) continue;
+        const n = (this.seen.get(w) ?? 0) + 1;
+        this.seen.set(w, n);
+        this.before?.(w, n);
       }
       const op = this.ops.get(id)!;
       this.loads.push({ at, bytes, op, atomic: op.includes(".atomic.") });
       return ptr;
     };
     const value = (_id: number, v: number | bigint) => {
-      this.loads[this.loads.length - 1].value = Number(BigInt.asUintN(32, BigInt(v)));
+      const l = this.loads[this.loads.length - 1];
+      l.value = BigInt.asUintN(8 * l.bytes, BigInt(v));
       return v;
     };
     h.load_val_i32 = h.load_val_i64 = value;
     return h;
   }
+}
+
+/** The 4-byte-aligned words a load of `bytes` at `at` touches (wholly or in part). */
+function words(at: number, bytes: number): number[] {
+  const out: number[] = [];
+  for (let w = at & ~3; w < at + bytes; w += 4) out.push(w);
+  return out;
+}
+
+/** The u32 at `w` out of load `l`'s value (little-endian), if `l` covers it whole. */
+function wordValue(l: Load, w: number): number | undefined {
+  if (l.value === undefined || w < l.at || w + 4 > l.at + l.bytes) return undefined;
+  return Number(BigInt.asUintN(32, l.value >> BigInt(8 * (w - l.at))));
 }
 
 /** A seq word: the bytes it guards, and which values of it open a window. */
@@ -199,22 +218,26 @@ export function judge(loads: readonly Load[], w: Words): Verdict {
   loads.forEach((l, i) => {
     const width = w.single.get(l.at);
     if (width !== undefined && (!l.atomic || l.bytes !== width)) violations.push(`${w.name(l.at)} loaded with ${l.op}, not as one atomic ${width}-byte load`);
-    const s = w.seq.get(l.at);
-    if (!s) return;
-    if (!l.atomic) violations.push(`${w.name(l.at)} loaded with ${l.op}`);
-    const from = open.get(l.at);
-    if (from !== undefined) {
-      let data = 0;
-      for (let j = from + 1; j < i; j++) {
-        const d = loads[j];
-        if (d.at < s.block[0] || d.at >= s.block[1] || d.at === l.at) continue;
-        data++;
-        if (!d.atomic) violations.push(`${w.name(d.at)} loaded with ${d.op} between two loads of ${w.name(l.at)}`);
+    for (const at of words(l.at, l.bytes)) {
+      const s = w.seq.get(at);
+      if (!s) continue;
+      if (!l.atomic) violations.push(`${w.name(at)} loaded with ${l.op}`);
+      if (at < l.at || at + 4 > l.at + l.bytes) violations.push(`${w.name(at)} loaded in part with ${l.op} (${l.bytes} bytes at ${w.name(l.at)})`);
+      const from = open.get(at);
+      if (from !== undefined) {
+        let data = 0;
+        for (let j = from + 1; j < i; j++) {
+          const d = loads[j];
+          if (d.at >= s.block[1] || d.at + d.bytes <= s.block[0] || (d.at <= at && d.at + d.bytes > at)) continue;
+          data++;
+          if (!d.atomic) violations.push(`${w.name(d.at)} loaded with ${d.op} between two loads of ${w.name(at)}`);
+        }
+        if (data > 0) windows++;
       }
-      if (data > 0) windows++;
+      const v = wordValue(l, at);
+      if (l.value === undefined || (v !== undefined && s.opens(v))) open.set(at, i);
+      else open.delete(at);
     }
-    if (l.value === undefined || s.opens(l.value)) open.set(l.at, i);
-    else open.delete(l.at);
   });
   return { violations: [...new Set(violations)], windows };
 }
