@@ -35,7 +35,7 @@ import {
   vdso_timestamp,
 } from "./layout";
 import { div_rem, iter_div_u64_rem, mul_u64_u32_add_u64_shr } from "./math";
-import { known_stuck, load_acquire, load_seq_mode, read_begin, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS } from "./seqlock";
+import { known_stuck, load_acquire, load_seq_mode, read_begin, read_retry_seq_mode, read_begin_timens, read_retry, SEQ_STUCK, SEQ_TIMENS } from "./seqlock";
 import { counter_in_memory, counter_word, cycles_ok, get_hw_counter, rdtsc, S64_MAX } from "./counter";
 import { slot, user_ok, vd_real, vd_time } from "./view";
 
@@ -279,7 +279,7 @@ function hres_once(vc: usize, clock: i32, ts: usize): bool {
   const ms = mult_shift(vc);
   const ns = (delta * (ms & 0xffffffff) + load_acquire<u64>(bt + vdso_timestamp.nsec)) >> (ms >> 32);
   const sec = load_acquire<u64>(bt + vdso_timestamp.sec);
-  if (!isDefined(VDSO_NO_RETRY_HRES) && read_retry(vc, <i64>seq)) return false;
+  if (!isDefined(VDSO_NO_RETRY_HRES) && read_retry_seq_mode(vc, seq)) return false;
   if (!isDefined(ABLATE_CARRY) && ns >= <u64>NSEC_PER_SEC) return false;
   store<u64>(ts, sec);
   store<u64>(ts, ns, 8);
@@ -428,7 +428,7 @@ function hres_value(vc: usize, clock: i32): i64 {
   const ms = mult_shift(vc);
   const ns = (delta * (ms & 0xffffffff) + load_acquire<u64>(bt + vdso_timestamp.nsec)) >> (ms >> 32);
   const sec = load_acquire<u64>(bt + vdso_timestamp.sec);
-  if (!isDefined(VDSO_NO_RETRY_VALUE) && read_retry(vc, <i64>seq)) return -1;
+  if (!isDefined(VDSO_NO_RETRY_VALUE) && read_retry_seq_mode(vc, seq)) return -1;
   return <i64>(sec * <u64>NSEC_PER_SEC + ns);
 }
 

@@ -160,6 +160,17 @@ function wait_even(vc: usize, timens: bool): i64 {
   return <i64>seq;
 }
 
+/**
+ * `vdso_read_retry` for a window opened by load_seq_mode: the re-read is the
+ * same 8-byte atomic load (seq is its low half), so V8 checks one alignment
+ * for both loads instead of one each.
+ */
+@inline
+export function read_retry_seq_mode(vc: usize, seq: u32): bool {
+  if (isDefined(VDSO_NO_SEQLOCK)) return false;
+  return <u32>load_seq_mode(vc) != seq;
+}
+
 /** `vdso_read_retry`: true if a writer ran since `read_begin` returned `seq`. */
 @inline
 export function read_retry(vc: usize, seq: i64): bool {
