@@ -12,14 +12,20 @@
  * always leaves it even, so readers never read inside a write window.
  */
 import { CS_BASES, vdso_clock, vdso_time_data } from "../../assembly/layout.ts";
-import type { DataStore } from "../datastore.ts";
+import { type DataStore, StoreAdoptedError } from "../datastore.ts";
 
 const clockOf = (vd: number, cs: number) => vd + vdso_time_data.clock_data + cs * vdso_clock.SIZE;
 
-/** `vdso_write_begin_clock`: one clock's seq odd (and moved), before any of its fields changes. */
+/**
+ * `vdso_write_begin_clock`: one clock's seq odd (and moved), before any of its
+ * fields changes. Then, inside the window, the claim once more: a writer
+ * fenced by an adopter stops here, seq left odd and no field written (see
+ * kernel/adopt.ts settle for why this check after the odd store is enough).
+ */
 export function writeBeginClock(store: DataStore, vc: number): void {
   const s = store.getU32(vc + vdso_clock.seq); // only the writer stores seq: a plain load sees its own last store
   store.storeU32Atomic(vc + vdso_clock.seq, s & 1 ? s + 2 : s + 1);
+  if (store.fenced()) throw new StoreAdoptedError();
 }
 
 /** `vdso_write_end_clock`: even again, after every field is written. */
