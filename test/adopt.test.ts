@@ -95,12 +95,14 @@ describe("concurrent adopters", () => {
           await sleep(1);
         }
         expect(stateOf(memory)).toBe(writer_state.RUNNING);
+        // "stuck" while a reader waits out a publication the loaded machine paused midway: running once it is through.
+        for (let i = 0; i < 500 && r.status().writer !== "running"; i++) await sleep(2);
         expect(r.status().writer).toBe("running");
         workers[w].postMessage({ close: true });
         await next(w, (x) => x.closed === true);
         expect(stateOf(memory)).toBe(writer_state.CLOSED);
       }
-      for (const e of errors) expect(e).toMatch(/another kernel took this store first|writer is live|adopted by another kernel/);
+      for (const e of errors) expect(e).toMatch(/another kernel took this store first|writer is live/);
       expect(m.back).toEqual([]);
       expect(m.reads).toBeGreaterThan(100);
       console.log(`adopters: wins ${wins.join("/")}; losers' errors: ${[...new Set(errors)].map((e) => `${errors.filter((x) => x === e).length}x "${e}"`).join(", ")}`);
@@ -259,6 +261,19 @@ describe("a writer fenced by adoption", () => {
     }
   });
 
+  it("a seq left odd by someone else (as a fenced writer's last begin leaves it) on a block rarely published is moved on at the next heartbeat", async () => {
+    const memory = storeMemory(true);
+    const k = await Kernel.create({ memory, counter: "host-call" });
+    const seq = (k.store.time + vdso_time_data.aux_clock_data + 3 * vdso_clock.SIZE + vdso_clock.seq) >> 2; // aux 3: disabled, never ticked
+    const u32 = words(memory).u32;
+    const before = Atomics.load(u32, seq);
+    Atomics.add(u32, seq, 1);
+    await sleep(3 * 100);
+    expect(Atomics.load(u32, seq) & 1).toBe(0);
+    expect(Atomics.load(u32, seq)).toBeGreaterThan(before + 1);
+    k.close();
+  });
+
   it("an adopter waits for the block the old writer is inside, and continues from it; a block that never finishes (a dead writer) costs SETTLE_MS, then the shadow", async () => {
     for (const finishes of [true, false]) {
       const memory = storeMemory(true);
@@ -373,6 +388,31 @@ describe("no clock back after an adoption", () => {
     expect(lower).toBe(0);
     expect(most).toBeLessThanOrEqual(2n);
     k.close();
+  });
+
+  it("a state whose MONOTONIC sits just below 0 s at its last update (NTP steered right after boot): read as the vDSO reads it, carried forward counting, adopted small", async () => {
+    const memory = storeMemory(true);
+    const cs = new VirtualClocksource();
+    const k = await Kernel.create({ memory, clocksource: cs, realtime: EPOCH });
+    const r = await createReader({ memory, view: k.rootView() });
+    cs.advanceNs(3_000_000);
+    k.adjtimex({ modes: ADJ_FREQUENCY, freq: 500n << 16n }); // xtime at cycle_last moves back to before boot
+    const at = k.store.time + vdso_time_data.clock_data + vdso_clock.basetime + CLOCK_MONOTONIC * vdso_timestamp.SIZE + vdso_timestamp.sec;
+    expect(new DataView(memory.buffer).getBigInt64(at, true)).toBe(-1n);
+    expect(lastConsistent(memory, k.store.time, k.store.arch)!.ns(CLOCK_MONOTONIC, cs.counter)).toBe(r.nowNs(CLOCK_MONOTONIC)); // was 2^64 s more
+    k.close();
+    // Closed: carried forward with the host's time (the fallback), never frozen at an answer 2^64 s ahead.
+    let prev = r.nowNs(CLOCK_MONOTONIC);
+    for (let i = 0; i < 5; i++) {
+      await sleep(2);
+      const v = r.nowNs(CLOCK_MONOTONIC);
+      expect(v).toBeGreaterThan(prev);
+      prev = v;
+    }
+    const k2 = await Kernel.create({ memory, counter: "virtual", adopt: true });
+    expect((k2.sysClockGettime(CLOCK_MONOTONIC) as { sec: bigint }).sec).toBe(0n);
+    expect(r.nowNs(CLOCK_MONOTONIC)).toBeGreaterThanOrEqual(prev);
+    k2.close();
   });
 
   it("KernelWorker restarts (host-call counter, NTP steering core and aux): no clock reads lower than before a restart, REALTIME within 3 ms of Date.now() after each", { timeout: 120_000 }, async () => {

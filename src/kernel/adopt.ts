@@ -25,8 +25,13 @@ export const HEARTBEAT_MS = 100;
 export const MIN_SILENCE_MS = 5 * HEARTBEAT_MS;
 /** A writer silent this long (no heartbeat) is taken for dead by `adopt: true` (the default adoptAfterMs). */
 export const STALE_AFTER_MS = 1000;
-/** How long an adopter waits for a block the old writer is inside to be finished (a dead writer never finishes). */
-export const SETTLE_MS = 20;
+/**
+ * How long an adopter waits for a block the old writer is inside to finish:
+ * a live writer is inside one for microseconds (a thread descheduled right
+ * there, for longer, is the rare miss); a dead one never finishes, and every
+ * adoption of a store whose writer died mid-write pays this.
+ */
+export const SETTLE_MS = 5;
 
 /**
  * A writer's heartbeat, from the moment it holds a claim: one store of the
@@ -37,6 +42,8 @@ export const SETTLE_MS = 20;
 export class Heartbeat {
   /** Called once when the beat finds the store adopted by another kernel. */
   onFenced?: () => void;
+  /** Called after each timed beat (the kernel's resync). */
+  onBeat?: () => void;
   private timer?: ReturnType<typeof setInterval>;
   private readonly host = hostClocksource();
 
@@ -66,8 +73,10 @@ export class Heartbeat {
     }
     try {
       this.beat();
+      this.onBeat?.();
     } catch {
       this.stop();
+      if (this.store.fenced()) this.onFenced?.();
     }
   }
 }
@@ -92,28 +101,56 @@ export function goneFor(memory: WebAssembly.Memory, arch: number, hostNow = host
 /**
  * Wins the store for one adopting kernel and returns its claim (the fencing
  * token): the claim moves on by one with a compare-and-swap from the value
- * read before the store was judged gone, so of two adopters (or an adopter
- * racing a writer that came back) one wins and the other throws, and the old
- * writer, whose token it no longer is, never writes again. Then, in this
- * order, the heartbeat is made fresh (a second adopter now sees a live one),
- * the carry-forward frozen at its value now (readers never see it shrink) and
- * the state ADOPTING: an adopter that dies in its start is itself taken for
- * gone once silent.
+ * read before the store was judged gone, and the old writer, whose token it
+ * no longer is, never writes again. What made the store gone is taken with a
+ * compare-and-swap first, so that of two adopters exactly one gets that far:
+ * a close is taken once (state CLOSED -> ADOPTING), a silence once (the
+ * heartbeat read -> now; it fails too if the writer beat meanwhile: it came
+ * back). Every winner's heartbeat is fresh before its claim moves: an adopter
+ * that reads the new claim finds a live writer. The carry-forward is frozen
+ * (readers of an adopting store never see it shrink) before the state says
+ * ADOPTING; an adopter that dies in its start is taken for gone once silent.
  */
 export function winStore(memory: WebAssembly.Memory, staleMs: number): number {
   const arch = archPage();
   const u32 = new Uint32Array(memory.buffer);
+  const i32 = new Int32Array(memory.buffer);
   const u64 = new BigUint64Array(memory.buffer);
-  const claim = (arch + vdso_arch_data.writer) >> 2;
-  const token = Atomics.load(u32, claim);
-  if (writerOf(memory, staleMs) !== "gone") throw new Error("wasm-vdso: this store's writer is live (or another kernel is adopting it)");
-  const gone = goneFor(memory, arch);
+  const claimAt = (arch + vdso_arch_data.writer) >> 2;
+  const stateAt = (arch + vdso_arch_data.state) >> 2;
+  const beatAt = (arch + vdso_arch_data.heartbeat_ns) >> 3;
+  const goneAt = (arch + vdso_arch_data.gone_ns) >> 3;
+  const token = Atomics.load(u32, claimAt);
+  const state = Atomics.load(i32, stateAt);
+  const beat = Atomics.load(u64, beatAt);
+  const now = hostClocksource().read();
+  const closed = state === writer_state.CLOSED;
+  if (token === 0 || (!closed && now - beat <= BigInt(Math.round(staleMs * 1e6)))) {
+    throw new Error("wasm-vdso: this store's writer is live (or another kernel is adopting it)");
+  }
+  const gone = goneFor(memory, arch, now);
   const next = (token + 1) >>> 0 || 1;
-  if (Atomics.compareExchange(u32, claim, token, next) !== token) throw new Error("wasm-vdso: another kernel took this store first");
-  Atomics.store(u64, (arch + vdso_arch_data.heartbeat_ns) >> 3, hostClocksource().read());
-  Atomics.store(u64, (arch + vdso_arch_data.gone_ns) >> 3, gone);
-  Atomics.store(new Int32Array(memory.buffer), (arch + vdso_arch_data.state) >> 2, writer_state.ADOPTING);
+  const first = () => new Error("wasm-vdso: another kernel took this store first");
+  if (closed) {
+    Atomics.store(u64, goneAt, gone);
+    if (Atomics.compareExchange(i32, stateAt, state, writer_state.ADOPTING) !== state) throw first();
+    Atomics.store(u64, beatAt, now);
+  } else {
+    if (Atomics.compareExchange(u64, beatAt, beat, now) !== beat) throw new Error("wasm-vdso: this store's writer came back, or another kernel took it first");
+    Atomics.store(u64, goneAt, gone);
+    if (Atomics.compareExchange(i32, stateAt, state, writer_state.ADOPTING) !== state) throw first(); // (or its writer closed it meanwhile)
+  }
+  if (Atomics.compareExchange(u32, claimAt, token, next) !== token) throw first();
   return next;
+}
+
+/** Whether a clock block of the page or the shadow is mid-write (seq odd, not closed). */
+export function busyBlock(memory: WebAssembly.Memory): boolean {
+  const arch = archPage();
+  const time = STORE_START + vdso_pages.VDSO_TIME_PAGE_OFFSET * vdso_pages.PAGE_SIZE;
+  const u32 = new Uint32Array(memory.buffer);
+  const busy = (at: number) => Atomics.load(u32, (at + vdso_clock.seq) >> 2) & 1 && Atomics.load(u32, (at + vdso_clock.clock_mode) >> 2) !== vdso_clock_mode.TIMENS;
+  return CLOCK_BLOCKS.some((off) => busy(time + off) || busy(arch + vdso_arch_data.shadow + off));
 }
 
 /**
@@ -129,19 +166,18 @@ export function winStore(memory: WebAssembly.Memory, staleMs: number): number {
  * writer stopped there, before any field; its odd seq is moved past by our
  * own begin and end. A writer that died (or stalls) inside a block never
  * stores the even seq: after SETTLE_MS the block is repaired from the shadow,
- * as for any dead writer. A closed block (odd, mode TIMENS) is settled.
+ * as for any dead writer. A closed block (odd, mode TIMENS) is settled. A
+ * fenced writer's odd seq that lands after our own publication of its block
+ * (it was descheduled between its check and that store) is moved past at our
+ * next heartbeat (Kernel: every clock published again).
  * Writes outside a seq window (the heartbeat, NTP's frequencies, tz) are made
- * right after a claim check; a late one is overwritten by our own.
+ * right after a claim check: a writer descheduled between the two can land
+ * one late store of its last value there.
  */
 export async function settle(memory: WebAssembly.Memory): Promise<boolean> {
-  const arch = archPage();
-  const time = STORE_START + vdso_pages.VDSO_TIME_PAGE_OFFSET * vdso_pages.PAGE_SIZE;
-  const u32 = new Uint32Array(memory.buffer);
-  const busy = (at: number) => Atomics.load(u32, (at + vdso_clock.seq) >> 2) & 1 && Atomics.load(u32, (at + vdso_clock.clock_mode) >> 2) !== vdso_clock_mode.TIMENS;
-  const blocks = CLOCK_BLOCKS.flatMap((off) => [time + off, arch + vdso_arch_data.shadow + off]);
   const until = Date.now() + SETTLE_MS;
   for (;;) {
-    if (!blocks.some(busy)) return true;
+    if (!busyBlock(memory)) return true;
     if (Date.now() > until) return false;
     await new Promise((r) => setTimeout(r, 1));
   }

@@ -11,9 +11,9 @@ import {
   CLOCK_AUX, CLOCK_AUX_LAST, CLOCK_REALTIME, EINVAL, ENODEV, ENOSPC, EOPNOTSUPP, ERANGE, MAX_AUX_CLOCKS, NO_PAGE,
   vdso_arch_data, vdso_clock_mode, writer_state,
 } from "../../assembly/layout.ts";
-import type { PageState } from "../pageclock.ts";
-import { continueFrom, goneFor, Heartbeat, priorState, releaseClaim, repairShadow, settle, STALE_AFTER_MS, winStore, writerOf } from "./adopt.ts";
-import { DataStore, StoreAdoptedError, storeMemory, type View } from "../datastore.ts";
+import { type PageState, writerInfo } from "../pageclock.ts";
+import { busyBlock, continueFrom, goneFor, Heartbeat, priorState, releaseClaim, repairShadow, settle, STALE_AFTER_MS, winStore, writerOf } from "./adopt.ts";
+import { archPage, DataStore, StoreAdoptedError, storeMemory, type View } from "../datastore.ts";
 import { canShare } from "../workers/spawn.ts";
 import { checkOptions, type KernelOptions } from "./options.ts";
 
@@ -77,13 +77,23 @@ export class Kernel {
     }
     this.rng = new RngPage(this.store);
     this.rng.init();
-    updateVsyscall(this.store, this.core);
-    for (let i = 0; i < MAX_AUX_CLOCKS; i++) vdsoTimeUpdateAux(this.store, i, this.aux[i].tk, this.aux[i].valid);
-    publishShadow(this.store);
+    this.publishAll();
     this.owned();
     this.store.storeU32Atomic(this.store.arch + vdso_arch_data.state, writer_state.RUNNING);
     this.heart.beat();
     this.heart.onFenced = () => this.fence();
+    // Between our publications no seq of ours is odd: one that is was left so by someone else
+    // (a fenced writer's last begin, a stray store). Every clock again, so no reader waits on it.
+    this.heart.onBeat = () => {
+      if (busyBlock(this.store.memory)) this.publishAll();
+    };
+  }
+
+  /** Every clock and the shadow copy, as they stand. */
+  private publishAll(): void {
+    updateVsyscall(this.store, this.core);
+    for (let i = 0; i < MAX_AUX_CLOCKS; i++) vdsoTimeUpdateAux(this.store, i, this.aux[i].tk, this.aux[i].valid);
+    publishShadow(this.store);
   }
 
   /** A kernel; every option is checked before anything is made (TypeError/RangeError naming it). */
@@ -101,15 +111,21 @@ export class Kernel {
     const memory = m instanceof WebAssembly.Memory ? m : storeMemory(m);
     const staleMs = opts.adoptAfterMs ?? STALE_AFTER_MS;
     const adopting = opts.adopt === true && writerOf(memory, staleMs) !== "none";
+    // A closed store's writer finished (it closes every block before the state), and stays closed until a CAS: no block to wait for.
+    const closed = adopting && writerInfo(memory, archPage()).state === writer_state.CLOSED;
     const token = adopting ? winStore(memory, staleMs) : 0;
     // A new store is claimed here (or refused, nothing written).
     const store = new DataStore(memory, undefined, adopting ? "adopt" : "claim", token);
     // From here the claim is ours: a live writer's heartbeat, and a failure gives the claim back.
     const heart = new Heartbeat(store);
+    const ours = () => {
+      if (store.fenced()) throw new StoreAdoptedError(); // after each wait: another kernel may have taken it meanwhile
+    };
     let attached = false;
     try {
       heart.start();
-      if (adopting) await settle(memory);
+      if (adopting && !closed) await settle(memory);
+      ours();
       if (adopting) repairShadow(store);
       const st = adopting ? priorState(memory, store.time, store.arch) : undefined;
       // The counter the old state is read at: the old word, carried forward while its writer was gone (virtual).
@@ -117,6 +133,7 @@ export class Kernel {
       if (st && cs instanceof VirtualClocksource && !opts.clocksource) cs.counter = store.loadU64Atomic(store.arch + vdso_arch_data.counter);
       attached = true;
       await cs.attach?.(store);
+      ours();
       // Where the new counter stands against the one the old state was carried
       // forward with: a shared ticker's word lags the host's clock; a virtual
       // counter (ours continues the old word, a caller's may start anywhere)
