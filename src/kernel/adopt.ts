@@ -155,24 +155,27 @@ export function busyBlock(memory: WebAssembly.Memory): boolean {
 
 /**
  * After winning: waits (at most SETTLE_MS) until no clock block of the page or
- * the shadow is mid-write, so the old writer's last block is whole before
+ * the shadow is mid-write, so the old writer's last block is settled before
  * anything is written over it. Why that is enough: the seq stores and the
  * claim are atomics, sequentially consistent, one order every thread agrees
- * on. The old writer's block write is: odd seq store S, claim load L (in
- * writeBeginClock), fields, even seq store. Ours: claim CAS C, then this seq
- * load of each block, then our writes. If L came before C, so did S, and our
- * load (after C) sees S or the even store after it: we wait for the even one,
- * and the writer's next L comes after C and stops it. If L came after C, the
- * writer stopped there, before any field; its odd seq is moved past by our
- * own begin and end. A writer that died (or stalls) inside a block never
- * stores the even seq: after SETTLE_MS the block is repaired from the shadow,
- * as for any dead writer. A closed block (odd, mode TIMENS) is settled. A
- * fenced writer's odd seq that lands after our own publication of its block
- * (it was descheduled between its check and that store) is moved past at our
- * next heartbeat (Kernel: every clock published again).
- * Writes outside a seq window (the heartbeat, NTP's frequencies, tz) are made
- * right after a claim check: a writer descheduled between the two can land
- * one late store of its last value there.
+ * on. The old writer's block write is: odd seq store S, claim load L1
+ * (writeBeginClock), fields, claim load L2, even seq store E (writeEndClock;
+ * fenced at L2 it stores odd instead and stops). Ours: claim CAS C, then this
+ * seq load of each block, then our writes. If L1 came after C, the writer
+ * stopped before any field. If L2 came after C, it never stores E: its fields
+ * are never taken (the block is repaired from the shadow, as a dead writer's
+ * is). If L2 came before C, so did S, and our load (after C) sees S or E: we
+ * wait for E, and its next L1 comes after C and stops it. Either way its
+ * odd seq is moved past by our own begin and end, or, if it lands after our
+ * publication of that block (the writer was descheduled right there), at our
+ * next heartbeat (Kernel: every clock published again). A writer that died
+ * (or stalls) inside a block never stores E: after SETTLE_MS we go on. One
+ * that stalls inside a block past the adoption and SETTLE_MS can, when it
+ * resumes, mix its last fields into ours for as long as it takes to store
+ * them; its L2 then leaves the block odd. A closed block (odd, mode TIMENS)
+ * is settled. Writes outside a seq window (the heartbeat, NTP's frequencies,
+ * tz) are made right after a claim check: a writer descheduled between the
+ * two can land one late store of its last value there.
  */
 export async function settle(memory: WebAssembly.Memory): Promise<boolean> {
   const until = Date.now() + SETTLE_MS;

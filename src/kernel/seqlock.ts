@@ -28,9 +28,17 @@ export function writeBeginClock(store: DataStore, vc: number): void {
   if (store.fenced()) throw new StoreAdoptedError();
 }
 
-/** `vdso_write_end_clock`: even again, after every field is written. */
+/**
+ * `vdso_write_end_clock`: even again, after every field is written; but not
+ * by a writer fenced meanwhile (it stalled past an adoption): it leaves the
+ * block odd, so no reader takes its fields, and the adopter publishes it again.
+ */
 export function writeEndClock(store: DataStore, vc: number): void {
   const s = store.getU32(vc + vdso_clock.seq);
+  if (store.fenced()) {
+    store.storeU32Atomic(vc + vdso_clock.seq, s & 1 ? s + 2 : s + 1);
+    throw new StoreAdoptedError();
+  }
   store.storeU32Atomic(vc + vdso_clock.seq, s & 1 ? s + 1 : s + 2);
 }
 
