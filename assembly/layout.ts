@@ -132,7 +132,7 @@ export enum vdso_arch_data {
   ticks = period_ns + 8,
   /** i32: set to 1 to stop the ticker. */
   ticker_stop = ticks + 8,
-  /** i32: the writer's claim on this store, 0 while no kernel writes it (one writer per store). */
+  /** u32: the writer's claim on this store, 0 while no kernel writes it, else its fencing token: every adoption moves it on by one (compare-and-swap), and a writer whose token it no longer is never writes again. */
   writer = ticker_stop + 4,
   /** i32: the writer's state: 0 no writer yet, 1 running, 2 closed (see writer_state). */
   state = writer + 4,
@@ -140,7 +140,7 @@ export enum vdso_arch_data {
   ns_pages = state + 4,
   /** u64: the heartbeat: publications so far... */
   publications = ns_pages + 4,
-  /** u64: ...and the writer's host clock (ns) at the last tick, so a reader can tell a live writer from a stale page. */
+  /** u64: ...and the writer's host clock (ns) at its last heartbeat (every 100 ms, ticking or not), so a reader or an adopter can tell a live writer from a gone one. */
   heartbeat_ns = publications + 8,
   /** s64 x 9: NTP's frequency (time_freq, scaled ns) of the core timekeeper, then of each aux clock: a kernel that adopts the store keeps steering at it. */
   ntp_freq = heartbeat_ns + 8,

@@ -58,6 +58,13 @@ export function storeMemory(shared = false): WebAssembly.Memory {
   return new WebAssembly.Memory({ ...MEMORY_PAGES, shared });
 }
 
+/** What every write of a kernel whose store another kernel adopted throws (kernel/adopt.ts: the claim is a fencing token). */
+export class StoreAdoptedError extends Error {
+  constructor() {
+    super("wasm-vdso: this store was adopted by another kernel: this kernel no longer writes it");
+  }
+}
+
 export class DataStore {
   /** `vdso_time_data`: the real time page. */
   readonly time: number;
@@ -65,6 +72,8 @@ export class DataStore {
   readonly rng: number;
   /** The arch page (this emulator's counter word). */
   readonly arch: number;
+  /** The claim this store's writer holds (the fencing token); 0 for a store no claim guards ("plain"). */
+  readonly token: number;
   private nextPage: number;
   private buf?: ArrayBufferLike;
   private shared = false;
@@ -80,14 +89,15 @@ export class DataStore {
   /**
    * A store at `base`. "plain": zeroed, no writer claimed (tests, replay).
    * "claim": the caller becomes its one writer; a store that already has one
-   * is refused before anything is written. "adopt": the caller takes over the
-   * claim of a store whose writer is gone (`isAdoptable` said so), and its
-   * pages stay as they are.
+   * is refused before anything is written. "adopt": the caller holds claim
+   * `token` of a store it took over (kernel/adopt.ts winStore), and its pages
+   * stay as they are.
    */
   constructor(
     readonly memory: WebAssembly.Memory,
     readonly base = STORE_START,
     how: "plain" | "claim" | "adopt" = "plain",
+    token = 0,
   ) {
     this.time = base + vdso_pages.VDSO_TIME_PAGE_OFFSET * PAGE;
     this.rng = base + vdso_pages.VDSO_RNG_PAGE_OFFSET * PAGE;
@@ -99,6 +109,7 @@ export class DataStore {
     }
     const claimAt = (this.arch + vdso_arch_data.writer) >> 2;
     const i32 = new Int32Array(memory.buffer);
+    this.token = how === "claim" ? 1 : how === "adopt" ? token : 0;
     if (how === "adopt") {
       // The claim was won already (kernel/adopt.ts winStore): keep the pages, and the namespace pages handed out.
       this.nextPage += Atomics.load(i32, (this.arch + vdso_arch_data.ns_pages) >> 2) * PAGE;
@@ -115,6 +126,11 @@ export class DataStore {
   /** Whether a writer holds this store's claim. */
   hasWriter(): boolean {
     return this.loadU32Atomic(this.arch + vdso_arch_data.writer) !== 0;
+  }
+
+  /** Whether the claim moved on from ours: another kernel adopted the store, and we must never write it again. One load. */
+  fenced(): boolean {
+    return this.token !== 0 && this.loadU32Atomic(this.arch + vdso_arch_data.writer) !== this.token;
   }
 
   /** The view of a task in the root time namespace. */

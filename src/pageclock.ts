@@ -70,7 +70,9 @@ export class PageState {
     const d = this.d;
     const idx = clock >= CLOCK_AUX ? VDSO_BASE_AUX : clock;
     const bt = vc + vdso_clock.basetime + idx * vdso_timestamp.SIZE;
-    const sec = d.getBigUint64(bt + vdso_timestamp.sec, true);
+    // Signed: MONOTONIC's base can sit just below 0 (NTP steered in the first
+    // second after boot: sec -1), which the vDSO's u64 sum wraps back.
+    const sec = d.getBigInt64(bt + vdso_timestamp.sec, true);
     const base = d.getBigUint64(bt + vdso_timestamp.nsec, true);
     if (clock === CLOCK_REALTIME_COARSE || clock === CLOCK_MONOTONIC_COARSE) return sec * NSEC_PER_SEC + base;
     if (d.getInt32(vc + vdso_clock.clock_mode, true) === vdso_clock_mode.NONE) return null;

@@ -101,7 +101,7 @@ export class Reader {
 
   /**
    * How this reader's store is doing. `writer`: "running" (a live writer
-   * ticks), "stale" (no tick for a second: reads extrapolate the last update),
+   * heartbeats, ticking or not), "stale" (no heartbeat for a second: reads extrapolate the last update),
    * "stuck" (the page is mid-update and this reader gave up waiting on it),
    * "closed", or "none" (nothing published). `degraded`: answers come from the
    * last consistent state carried forward (stuck or closed). `giveUps` and

@@ -16,7 +16,7 @@ import { VirtualClocksource } from "../src/kernel/clocksource.ts";
 import { Kernel } from "../src/kernel/kernel.ts";
 import { createReader, type Reader } from "../src/reader.ts";
 import { KernelWorker } from "../src/workers/kernel.ts";
-import { CLOCKS, type FaultRunResult, faultRun, killAt, pauseAt, READERS, type ReaderName, WriterDeath, XorShift } from "./helpers/faults.ts";
+import { CLOCKS, type FaultRunResult, faultRun, killAt, pauseAt, READERS, type ReaderName, silence, WriterDeath, XorShift } from "./helpers/faults.ts";
 
 const MONO_FAMILY = [CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_MONOTONIC_RAW, CLOCK_MONOTONIC_COARSE, CLOCK_AUX];
 const SINGLE_WORD: ReaderName[] = ["hres", "raw", "aux"];
@@ -95,7 +95,8 @@ describe("the writer killed inside and between updates", () => {
       for (let m = 1; !lived; m++) {
         const kp = killAt(DataStore.prototype, m, hardware);
         try {
-          const k2 = await Kernel.create({ memory, counter: "virtual", adopt: true, adoptAfterMs: 0 });
+          silence(memory);
+          const k2 = await Kernel.create({ memory, counter: "virtual", adopt: true });
           lived = true;
           expect(m).toBeGreaterThan(30); // it wrote the core page, the aux clocks and the shadow
           (k2.cs as VirtualClocksource).advanceNs(4_000_000);
@@ -123,7 +124,8 @@ describe("the writer killed inside and between updates", () => {
     // clock_data[0] and [1] are odd (the update began) and a new kernel can adopt the store.
     const u32 = new Uint32Array(memory.buffer);
     expect(u32[(k.store.time + vdso_time_data.clock_data) >> 2] & 1).toBe(1);
-    const k2 = await Kernel.create({ memory, counter: "host-call", adopt: true, adoptAfterMs: 0 });
+    silence(memory);
+    const k2 = await Kernel.create({ memory, counter: "host-call", adopt: true });
     expect(u32[(k2.store.time + vdso_time_data.clock_data) >> 2] & 1).toBe(0);
   });
 });
@@ -412,7 +414,8 @@ describe("gaps found by this suite", () => {
     killAt(k.store, 32); // suspend's publish: 31 writes of the page, then the shadow copy
     expect(() => k.suspend(1_000_000_000n)).toThrow(WriterDeath);
     const seen = r.nowNs(CLOCK_BOOTTIME); // the page: complete, suspend applied
-    await Kernel.create({ memory, counter: "host-call", adopt: true, adoptAfterMs: 0 });
+    silence(memory);
+    await Kernel.create({ memory, counter: "host-call", adopt: true });
     expect(r.nowNs(CLOCK_BOOTTIME) >= seen).toBe(true); // was ~1 s back (adopted from the older shadow)
   });
 
@@ -446,7 +449,8 @@ describe("gaps found by this suite", () => {
         }
         const before = r.nowNs(CLOCK_AUX);
         const kp = killAt(DataStore.prototype, m, hardware);
-        await Kernel.create({ memory, counter: "virtual", adopt: true, adoptAfterMs: 0 }).catch((e) => {
+        silence(memory);
+        await Kernel.create({ memory, counter: "virtual", adopt: true }).catch((e) => {
           if (!(e instanceof WriterDeath)) throw e;
         });
         kp.restore();

@@ -159,7 +159,7 @@ export class VirtualClocksource extends ArchCounter implements Clocksource {
   }
 
   private publish(): void {
-    for (const s of this.stores) s.storeU64Atomic(s.arch + vdso_arch_data.counter, this.counter);
+    for (const s of this.stores) if (!s.fenced()) s.storeU64Atomic(s.arch + vdso_arch_data.counter, this.counter); // an adopted store's counter is its new kernel's
   }
 
   read(): bigint {
@@ -222,7 +222,8 @@ export class SharedCounterClocksource extends ArchCounter implements Clocksource
       // The ticker: workers/ticker.js in the source tree, its code embedded once built (scripts/bundle.mjs).
       const ticker = fromSource(import.meta.url) ? sourceFile("../workers/ticker.js", import.meta.url) : { name: "ticker", code: (await import("../generated/ticker.ts")).default };
       this.worker = await spawn(ticker, {
-        memory: store.memory, arch: store.arch, offsets: { counter: vdso_arch_data.counter, period_ns: vdso_arch_data.period_ns, ticks: vdso_arch_data.ticks, ticker_stop: vdso_arch_data.ticker_stop }, periodNs: this.periodNs,
+        memory: store.memory, arch: store.arch, periodNs: this.periodNs, token: store.token,
+        offsets: { counter: vdso_arch_data.counter, period_ns: vdso_arch_data.period_ns, ticks: vdso_arch_data.ticks, ticker_stop: vdso_arch_data.ticker_stop, writer: vdso_arch_data.writer },
       });
       let failed: Error | undefined; // a ticker that did not load (a browser reports it as an event)
       this.worker.onError((e) => (failed ??= e));
@@ -271,6 +272,8 @@ export class SharedCounterClocksource extends ArchCounter implements Clocksource
 
   close(): void {
     if (!this.store) return;
+    // An adopted store's ticker_stop is its new ticker's: ours stops by itself (it watches the claim).
+    if (this.store.fenced()) return void (this.worker = undefined);
     this.store.storeU32Atomic(this.store.arch + vdso_arch_data.ticker_stop, 1);
     this.store.notify(this.store.arch + vdso_arch_data.ticker_stop);
     this.worker = undefined;

@@ -11,9 +11,9 @@ import {
   CLOCK_AUX, CLOCK_AUX_LAST, CLOCK_REALTIME, EFAULT, EINVAL, ENODEV, ENOSPC, EOPNOTSUPP, ERANGE, MAX_AUX_CLOCKS, NO_PAGE,
   vdso_arch_data, vdso_clock_mode, writer_state,
 } from "../../assembly/layout.ts";
-import type { PageState } from "../pageclock.ts";
-import { continueFrom, goneFor, priorState, repairShadow, STALE_AFTER_MS, winStore, writerOf } from "./adopt.ts";
-import { DataStore, storeMemory, type View } from "../datastore.ts";
+import { type PageState, writerInfo } from "../pageclock.ts";
+import { busyBlock, continueFrom, goneFor, Heartbeat, priorState, releaseClaim, repairShadow, settle, STALE_AFTER_MS, winStore, writerOf } from "./adopt.ts";
+import { archPage, DataStore, StoreAdoptedError, storeMemory, type View } from "../datastore.ts";
 import { canShare } from "../workers/spawn.ts";
 import { checkHz, checkOptions, type KernelOptions } from "./options.ts";
 
@@ -51,16 +51,25 @@ export class Kernel {
   readonly aux: AuxClock[];
   readonly rng: RngPage;
   tz = { minuteswest: 0, dsttime: 0 };
+  /**
+   * Called once when another kernel adopts this kernel's store (it was
+   * silent too long, or closed and still in use): from then on this kernel
+   * never writes the store again, and every call but `close()` throws.
+   */
+  onFenced?: (why: Error) => void;
   private ticker?: ReturnType<typeof setInterval>;
   private closed = false;
   /** Set while adjtimex writes its read-back into the caller's object (its setters may call back in). */
   private writingBack = false;
+  /** The claim moved on: the store is another kernel's. */
+  private fenced = false;
   private readonly host = hostClocksource();
 
   private constructor(
     readonly cs: Clocksource,
     store: DataStore,
     given: Timespec | undefined,
+    private readonly heart: Heartbeat,
     prior?: { st: PageState; lead: bigint },
   ) {
     this.store = store;
@@ -84,11 +93,23 @@ export class Kernel {
     }
     this.rng = new RngPage(this.store);
     this.rng.init();
+    this.publishAll();
+    this.owned();
+    this.store.storeU32Atomic(this.store.arch + vdso_arch_data.state, writer_state.RUNNING);
+    this.heart.beat();
+    this.heart.onFenced = () => this.fence();
+    // Between our publications no seq of ours is odd: one that is was left so by someone else
+    // (a fenced writer's last begin, a stray store). Every clock again, so no reader waits on it.
+    this.heart.onBeat = () => {
+      if (busyBlock(this.store.memory)) this.publishAll();
+    };
+  }
+
+  /** Every clock and the shadow copy, as they stand. */
+  private publishAll(): void {
     updateVsyscall(this.store, this.core);
     for (let i = 0; i < MAX_AUX_CLOCKS; i++) vdsoTimeUpdateAux(this.store, i, this.aux[i].tk, this.aux[i].valid);
     publishShadow(this.store);
-    this.store.storeU32Atomic(this.store.arch + vdso_arch_data.state, writer_state.RUNNING);
-    this.heartbeat();
   }
 
   /** A kernel; every option is checked before anything is made (TypeError/RangeError naming it). */
@@ -103,31 +124,46 @@ export class Kernel {
     // A ticker worker needs the store in shared memory.
     const m = opts.memory ?? (mode === "shared" && !opts.clocksource && canShare());
     const memory = m instanceof WebAssembly.Memory ? m : storeMemory(m);
-    const adopting = opts.adopt === true && writerOf(memory, opts.adoptAfterMs ?? STALE_AFTER_MS) !== "none";
-    if (adopting) winStore(memory, opts.adoptAfterMs ?? STALE_AFTER_MS);
-    const store = new DataStore(memory, undefined, adopting ? "adopt" : "claim");
-    if (adopting) repairShadow(store);
-    const st = adopting ? priorState(memory, store.time, store.arch) : undefined;
-    // The counter the old state is read at: the old word, carried forward while its writer was gone (virtual).
-    const oldCounter = store.loadU64Atomic(store.arch + vdso_arch_data.counter) + (st ? goneFor(memory, store.arch) : 0n);
-    if (st && cs instanceof VirtualClocksource && !opts.clocksource) cs.counter = store.loadU64Atomic(store.arch + vdso_arch_data.counter);
+    const staleMs = opts.adoptAfterMs ?? STALE_AFTER_MS;
+    const adopting = opts.adopt === true && writerOf(memory, staleMs) !== "none";
+    // A closed store's writer finished (it closes every block before the state), and stays closed until a CAS: no block to wait for.
+    const closed = adopting && writerInfo(memory, archPage()).state === writer_state.CLOSED;
+    const token = adopting ? winStore(memory, staleMs) : 0;
+    // A new store is claimed here (or refused, nothing written).
+    const store = new DataStore(memory, undefined, adopting ? "adopt" : "claim", token);
+    // From here the claim is ours: a live writer's heartbeat, and a failure gives the claim back.
+    const heart = new Heartbeat(store);
+    const ours = () => {
+      if (store.fenced()) throw new StoreAdoptedError(); // after each wait: another kernel may have taken it meanwhile
+    };
+    let attached = false;
     try {
+      heart.start();
+      if (adopting && !closed) await settle(memory);
+      ours();
+      if (adopting) repairShadow(store);
+      const st = adopting ? priorState(memory, store.time, store.arch) : undefined;
+      // The counter the old state is read at: the old word, carried forward while its writer was gone (virtual).
+      const oldCounter = store.loadU64Atomic(store.arch + vdso_arch_data.counter) + (st ? goneFor(memory, store.arch) : 0n);
+      if (st && cs instanceof VirtualClocksource && !opts.clocksource) cs.counter = store.loadU64Atomic(store.arch + vdso_arch_data.counter);
+      attached = true;
       await cs.attach?.(store);
+      ours();
+      // Where the new counter stands against the one the old state was carried
+      // forward with: a shared ticker's word lags the host's clock; a virtual
+      // counter (ours continues the old word, a caller's may start anywhere)
+      // continues from the old word plus the time its writer was gone.
+      const lead =
+        cs.vdsoClockMode === vdso_clock_mode.SHARED_COUNTER ? maxZero(hostClocksource().read() - cs.read())
+        : cs.vdsoClockMode === vdso_clock_mode.VIRTUAL ? oldCounter - cs.read()
+        : 0n;
+      return new Kernel(cs, store, realtime, heart, st ? { st, lead } : undefined);
     } catch (e) {
-      // Nothing was published: give the claim back (a new store), or leave the store closed for the next adopter.
-      if (adopting) store.storeU32Atomic(store.arch + vdso_arch_data.state, writer_state.CLOSED);
-      else store.storeU32Atomic(store.arch + vdso_arch_data.writer, 0);
+      heart.stop();
+      if (attached) (cs as Clocksource).close?.(); // a ticker it started stops
+      releaseClaim(store, adopting);
       throw e;
     }
-    // Where the new counter stands against the one the old state was carried
-    // forward with: a shared ticker's word lags the host's clock; a virtual
-    // counter (ours continues the old word, a caller's may start anywhere)
-    // continues from the old word plus the time its writer was gone.
-    const lead =
-      cs.vdsoClockMode === vdso_clock_mode.SHARED_COUNTER ? maxZero(hostClocksource().read() - cs.read())
-      : cs.vdsoClockMode === vdso_clock_mode.VIRTUAL ? oldCounter - cs.read()
-      : 0n;
-    return new Kernel(cs, store, realtime, st ? { st, lead } : undefined);
   }
 
   /** The memory holding the data store: hand it to readers in other threads. */
@@ -147,7 +183,12 @@ export class Kernel {
     if (this.closed) return;
     this.closed = true;
     this.stopTicking();
-    closePage(this.store);
+    this.heart.stop();
+    try {
+      if (!this.fenced && !this.store.fenced()) closePage(this.store);
+    } catch (e) {
+      if (!(e instanceof StoreAdoptedError)) throw e; // adopted as it closed: the adopter's store now
+    }
     this.cs.close?.();
   }
 
@@ -158,19 +199,33 @@ export class Kernel {
 
   /**
    * Throws if the kernel was closed (time is then only read, never changed),
-   * or if this is a call from inside an adjtimex read-back (a setter of its
-   * timex calling back in would change what that call already checked). A
-   * method that converts a caller's object asks again after converting it,
-   * before its first write: a getter may have closed the kernel.
+   * or its store adopted, or if this is a call from inside an adjtimex
+   * read-back (a setter of its timex calling back in would change what that
+   * call already checked). A method that converts a caller's object asks
+   * again after converting it, before its first write: a getter may have
+   * closed the kernel.
    */
   private live(): void {
     if (this.closed) throw new Error("wasm-vdso: this kernel is closed");
     if (this.writingBack) throw new Error("wasm-vdso: a kernel call from inside adjtimex's read-back (a setter of its timex)");
+    this.owned();
   }
 
-  /** The writer's heartbeat: its host clock at this tick, so readers can tell it is alive. */
-  private heartbeat(): void {
-    this.store.storeU64Atomic(this.store.arch + vdso_arch_data.heartbeat_ns, this.host.read());
+  /** Throws (once and for all) if another kernel adopted the store: the claim is checked on every call, one load. */
+  private owned(): void {
+    if (!this.fenced && !this.store.fenced()) return;
+    this.fence();
+    throw new StoreAdoptedError();
+  }
+
+  /** The store is another kernel's: stop every timer (and our counter's ticker, which fences itself too), write nothing more, tell the owner. */
+  private fence(): void {
+    if (this.fenced) return;
+    this.fenced = true;
+    this.stopTicking();
+    this.heart.stop();
+    this.cs.close?.();
+    this.onFenced?.(new StoreAdoptedError());
   }
 
   /** The view of a task in the root time namespace (a namespace's is `ns.view`). */
@@ -180,6 +235,7 @@ export class Kernel {
 
   /** `update_vsyscall` for the core timekeeper (and the shadow copy after it). */
   publish(): void {
+    this.live();
     updateVsyscall(this.store, this.core);
     publishShadow(this.store);
   }
@@ -192,7 +248,7 @@ export class Kernel {
   /** The periodic tick: accumulate elapsed time into every timekeeper and publish. */
   tick(): void {
     this.live();
-    this.heartbeat();
+    this.heart.beat();
     this.cs.onTick?.();
     let published = false;
     if (this.core.advance("tick")) {
@@ -214,7 +270,13 @@ export class Kernel {
     this.live();
     checkHz(hz);
     this.stopTicking();
-    this.ticker = setInterval(() => this.tick(), 1000 / hz);
+    this.ticker = setInterval(() => {
+      try {
+        this.tick();
+      } catch (e) {
+        if (!(e instanceof StoreAdoptedError)) throw e; // fenced: the timers stopped, onFenced told the owner
+      }
+    }, 1000 / hz);
   }
 
   stopTicking(): void {
@@ -231,16 +293,19 @@ export class Kernel {
 
   /** The clock_gettime syscall of a task in `ns` (null: the root namespace): a time, or a negated errno. */
   sysClockGettime(clock: number, ns: TimeNamespace | null = null): Timespec | number {
+    this.owned();
     return clockGettime(this, clock, ns);
   }
 
   /** The clock_getres syscall: the resolution this emulator delivers. */
   sysClockGetres(clock: number): Timespec | number {
+    this.owned();
     return clockGetres(this, clock);
   }
 
   /** The gettimeofday syscall: REALTIME in microseconds and the timezone. */
   sysGettimeofday(): { sec: bigint; usec: bigint; minuteswest: number; dsttime: number } {
+    this.owned();
     const t = this.core.realtime();
     return { sec: t.sec, usec: t.nsec / 1000n, minuteswest: this.tz.minuteswest, dsttime: this.tz.dsttime };
   }

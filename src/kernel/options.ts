@@ -1,6 +1,7 @@
 /** Kernel.create's options, and their checks (all made before anything is built). */
 import { LOW_RES_NSEC } from "../../assembly/layout.ts";
 import type { TimespecInput } from "../time.ts";
+import { HEARTBEAT_MS, MIN_SILENCE_MS } from "./adopt.ts";
 import type { Clocksource } from "./clocksource.ts";
 
 const COUNTER_MODES: readonly string[] = ["host-call", "shared", "virtual"];
@@ -31,12 +32,22 @@ export interface KernelOptions {
   /** CLOCK_REALTIME at start; default the host's wall clock. Ignored when a store is adopted. */
   realtime?: TimespecInput;
   /**
-   * Take over `memory`'s store if its writer is gone (closed, or no tick for
-   * `adoptAfterMs`, default 1000): every clock continues from the last
-   * consistent published state. A store with a live writer is still refused.
-   * The counter must be the old writer's kind (same counter mode).
+   * Take over `memory`'s store if its writer is gone (closed, or silent for
+   * `adoptAfterMs`): every clock continues from the last consistent published
+   * state. A store with a live writer is refused, and so is a second adopter
+   * racing this one. The old writer is fenced: it never writes the store
+   * again, and its calls throw. The counter must be the old writer's kind
+   * (same counter mode).
    */
   adopt?: boolean;
+  /**
+   * How long a writer must have been silent to be taken for gone (ms,
+   * default 1000). Every live kernel heartbeats every 100 ms whether or not
+   * it ticks (a stopped ticker, an idle virtual kernel), so the least allowed
+   * is 500 (five heartbeats: a late timer is not taken for a dead writer);
+   * less is a RangeError. A writer whose thread stalls longer than this can
+   * lose its store.
+   */
   adoptAfterMs?: number;
 }
 
@@ -76,8 +87,10 @@ export function checkOptions(given: KernelOptions): KernelOptions {
     throw new TypeError("wasm-vdso: clocksource must be a Clocksource");
   }
   if (opts.adopt !== undefined && typeof opts.adopt !== "boolean") throw new TypeError(`wasm-vdso: adopt must be a boolean, not ${typeof opts.adopt}`);
-  if (opts.adoptAfterMs !== undefined && !(typeof opts.adoptAfterMs === "number" && opts.adoptAfterMs >= 0)) {
-    throw new RangeError(`wasm-vdso: adoptAfterMs must be a non-negative number, not ${String(opts.adoptAfterMs)}`);
+  if (opts.adoptAfterMs !== undefined && !(typeof opts.adoptAfterMs === "number" && opts.adoptAfterMs >= MIN_SILENCE_MS)) {
+    throw new RangeError(
+      `wasm-vdso: adoptAfterMs must be a number of at least ${MIN_SILENCE_MS} (five heartbeats of ${HEARTBEAT_MS} ms: a live writer is never silent that long), not ${String(opts.adoptAfterMs)}`,
+    );
   }
   return opts;
 }

@@ -252,10 +252,11 @@ export function publishShadow(store: DataStore, from?: Uint8Array, skip?: Readon
  * takes the fallback at once (no wait) and carries the shadow copy forward.
  */
 export function closePage(store: DataStore): void {
-  store.storeU32Atomic(store.arch + vdso_arch_data.state, writer_state.CLOSED);
   for (let i = 0; i < CS_BASES + MAX_AUX_CLOCKS; i++) {
     const vc = i < CS_BASES ? clockAt(store.time, i) : auxClockAt(store.time, i - CS_BASES);
     writeBeginClock(store, vc);
     store.setI32(vc + vdso_clock.clock_mode, vdso_clock_mode.TIMENS);
   }
+  // Closed (adoptable at once) only now: an adopter never finds a close half done.
+  store.storeU32Atomic(store.arch + vdso_arch_data.state, writer_state.CLOSED);
 }

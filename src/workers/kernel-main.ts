@@ -29,6 +29,8 @@ const allowed = new Set<string>(KERNEL_CALLS);
 const { hz, ...options } = data.options;
 // A restart adopts the store of the kernel that stopped: its clocks continue.
 const k = await Kernel.create({ ...options, memory: data.memory, adopt: data.adopt });
+// Another kernel adopted the store: this one writes no more; the host stops it and says why.
+k.onFenced = (e) => post({ fenced: e.message });
 k.startTicking(hz ?? 250);
 
 handle = (msg) => {
@@ -47,4 +49,4 @@ handle = (msg) => {
   }
 };
 for (const m of inbox.splice(0)) handle(m);
-post({ ready: true, view: k.rootView() });
+post({ ready: true, view: k.rootView(), token: k.store.token });

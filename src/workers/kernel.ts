@@ -6,7 +6,8 @@
  * marked closed so readers carry time forward instead of reading it frozen,
  * and with `restart` a new kernel adopts the store and time continues.
  */
-import { type View, storeMemory } from "../datastore.ts";
+import { vdso_arch_data } from "../../assembly/layout.ts";
+import { archPage, type View, storeMemory } from "../datastore.ts";
 import { closeAbandoned } from "../kernel/adopt.ts";
 import type { Kernel, KernelOptions } from "../kernel/kernel.ts";
 import { checkHz, checkOptions } from "../kernel/options.ts";
@@ -30,7 +31,7 @@ export type KernelWorkerOptions = Omit<KernelOptions, "memory" | "clocksource" |
   hz?: number;
   /** When the worker stops unexpectedly, start a new kernel that adopts the store (default false). */
   restart?: boolean;
-  /** Called when the worker stopped unexpectedly, with why. */
+  /** Called when the worker stopped unexpectedly, with why (also when another kernel adopted its store: then it is not restarted). */
   onStop?: (reason: Error) => void;
   /** Called when a restarted kernel publishes (calls work again). */
   onRestart?: () => void;
@@ -50,6 +51,8 @@ export class KernelWorker {
   private refusal?: Error;
   private closing?: Promise<void>;
   private w!: SpawnedWorker;
+  /** The claim the worker's kernel holds (its fencing token). */
+  private token = 0;
 
   private constructor(
     readonly memory: WebAssembly.Memory,
@@ -69,33 +72,35 @@ export class KernelWorker {
     }
     if (!canShare()) throw new Error("wasm-vdso: a kernel worker needs shared memory (in browsers: a cross-origin isolated page)");
     const memory = storeMemory(true);
-    const { w, view } = await KernelWorker.launch(memory, { ...kernel, hz }, false);
+    const { w, view, token } = await KernelWorker.launch(memory, { ...kernel, hz }, false);
     const kw = new KernelWorker(memory, view, { ...kernel, hz, restart, onStop, onRestart }); // what was checked, for a restart too
-    kw.attach(w);
+    kw.attach(w, token);
     return kw;
   }
 
   /** Spawns a kernel worker on `memory` and waits for its first publication. */
-  private static async launch(memory: WebAssembly.Memory, options: KernelWorkerStart["options"], adopt: boolean): Promise<{ w: SpawnedWorker; view: View }> {
+  private static async launch(memory: WebAssembly.Memory, options: KernelWorkerStart["options"], adopt: boolean): Promise<{ w: SpawnedWorker; view: View; token: number }> {
     const w = await spawn(await entry(), { memory, options, adopt } satisfies KernelWorkerStart);
-    const view = await new Promise<View>((resolve, reject) => {
+    const ready = await new Promise<{ view: View; token: number }>((resolve, reject) => {
       w.onError(reject);
       w.onExit((code) => reject(new Error(`wasm-vdso: the kernel worker exited (code ${code}) before it started`)));
       w.onMessage((m) => {
-        if ((m as { ready?: boolean }).ready) resolve((m as { view: View }).view);
+        if ((m as { ready?: boolean }).ready) resolve(m as { view: View; token: number });
       });
     }).catch(async (e: Error) => {
       await w.terminate();
       throw e;
     });
-    return { w, view };
+    return { w, ...ready };
   }
 
-  private attach(w: SpawnedWorker): void {
+  private attach(w: SpawnedWorker, token: number): void {
     this.w = w;
+    this.token = token;
     w.onMessage((raw) => {
       const m = raw as WorkerMessage;
       if ("ready" in m) return;
+      if ("fenced" in m) return this.stopped(w, new Error(m.fenced));
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -106,30 +111,42 @@ export class KernelWorker {
     w.onExit((code) => this.stopped(w, new Error(`wasm-vdso: the kernel worker stopped (exit code ${code})`)));
   }
 
-  /** The worker `w` is gone: refuse calls, let readers carry time forward, restart if asked. */
+  /**
+   * The worker `w` is gone: refuse calls, let readers carry time forward,
+   * restart if asked. If another kernel adopted its store meanwhile (the
+   * claim moved on), the store is that kernel's: not closed, not restarted,
+   * and every call is refused saying so.
+   */
   private stopped(w: SpawnedWorker, why: Error): void {
     if (w !== this.w || this.refusal) return;
+    const adopted = this.adopted();
+    if (adopted) why = new Error("wasm-vdso: the kernel worker stopped: its store was adopted by another kernel");
     this.refusal = why;
     this.rejectAll(why);
     void (async () => {
       await w.terminate(); // a browser worker outlives an error event: make sure it writes no more
-      closeAbandoned(this.memory);
+      closeAbandoned(this.memory, this.token); // no-op once adopted
       if (this.closing) return;
       this.opts.onStop?.(why);
-      if (this.opts.restart) await this.restart();
+      if (this.opts.restart && !adopted) await this.restart();
     })();
+  }
+
+  /** Whether the store's claim is no longer our worker's kernel's. */
+  private adopted(): boolean {
+    return Atomics.load(new Uint32Array(this.memory.buffer), (archPage() + vdso_arch_data.writer) >> 2) !== this.token;
   }
 
   private async restart(): Promise<void> {
     const { hz, restart: _r, onStop: _s, onRestart: _o, ...kernel } = this.opts;
     try {
-      const { w } = await KernelWorker.launch(this.memory, { ...kernel, hz }, true);
+      const { w, token } = await KernelWorker.launch(this.memory, { ...kernel, hz }, true);
       if (this.closing) {
         await w.terminate();
-        closeAbandoned(this.memory); // it adopted the store: leave it closed, not looking live
+        closeAbandoned(this.memory, token); // it adopted the store: leave it closed, not looking live
         return;
       }
-      this.attach(w);
+      this.attach(w, token);
       this.refusal = undefined;
       this.opts.onRestart?.();
     } catch (e) {
@@ -203,7 +220,7 @@ export class KernelWorker {
       this.refusal = why;
       this.rejectAll(why);
       await this.w.terminate();
-      closeAbandoned(this.memory); // no-op when the kernel closed its store itself
+      closeAbandoned(this.memory, this.token); // no-op when the kernel closed its store itself, or another adopted it
     })();
     return this.closing;
   }

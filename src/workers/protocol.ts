@@ -14,8 +14,9 @@ export const FILLS_ARGS: readonly KernelCall[] = ["adjtimex", "clockAdjtime"];
 /** host -> worker: a kernel call, or close (not a call: only `KernelWorker.close()` sends it). */
 export type CallMessage = { id: number; method: KernelCall; args: unknown[] } | { id: number; close: true };
 
-/** worker -> host: ready once, then one answer per call. */
+/** worker -> host: ready once (with the claim its kernel holds), one answer per call, and `fenced` if another kernel adopted the store. */
 export type WorkerMessage =
-  | { ready: true; view: import("../datastore.ts").View }
+  | { ready: true; view: import("../datastore.ts").View; token: number }
+  | { fenced: string }
   | { id: number; result: unknown; args?: unknown[] }
   | { id: number; error: string; errorType?: string };

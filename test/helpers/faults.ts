@@ -14,7 +14,7 @@ import {
   writer_state,
 } from "../../assembly/layout.ts";
 import { archPage, DataStore, storeMemory } from "../../src/datastore.ts";
-import { closeAbandoned } from "../../src/kernel/adopt.ts";
+import { closeAbandoned, STALE_AFTER_MS } from "../../src/kernel/adopt.ts";
 import { VirtualClocksource } from "../../src/kernel/clocksource.ts";
 import { Kernel } from "../../src/kernel/kernel.ts";
 import { ADJ_FREQUENCY, ADJ_NANO, ADJ_OFFSET, ADJ_SETOFFSET, ADJ_STATUS, STA_PLL } from "../../src/kernel/timex.ts";
@@ -117,6 +117,22 @@ export function pauseAt(store: DataStore, n: number, hardware: number[] = []) {
       copy = undefined;
     },
   };
+}
+
+/**
+ * The silence a dead writer leaves, without waiting it out: the store's
+ * heartbeat moved back by more than the default adoptAfterMs, as if that long
+ * had passed since its writer's last beat. A closed store is left alone (it
+ * is adoptable at once, and its carry-forward starts at its heartbeat). Call
+ * it right before the adopting create: a Kernel object the test abandoned
+ * still has its heartbeat timer (one it killed stops at its first failed beat).
+ */
+export function silence(memory: WebAssembly.Memory): void {
+  const arch = archPage();
+  if (Atomics.load(new Int32Array(memory.buffer), (arch + vdso_arch_data.state) >> 2) === writer_state.CLOSED) return;
+  const u64 = new BigUint64Array(memory.buffer);
+  const at = (arch + vdso_arch_data.heartbeat_ns) >> 3;
+  Atomics.store(u64, at, Atomics.load(u64, at) - BigInt(STALE_AFTER_MS + 1) * 1_000_000n);
 }
 
 /** A tiny seeded generator (xorshift32). */
@@ -352,7 +368,8 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
     if (virtual && Atomics.load(i32, (archPage() + vdso_arch_data.state) >> 2) === writer_state.CLOSED) {
       carried += a - Atomics.load(new BigUint64Array(memory.buffer), (archPage() + vdso_arch_data.heartbeat_ns) >> 3) + 10_000_000n;
     }
-    k = await Kernel.create({ memory, counter: o.counter, adopt: true, adoptAfterMs: 0 });
+    silence(memory);
+    k = await Kernel.create({ memory, counter: o.counter, adopt: true });
     res.adoptNs.push(Number(host() - a));
     dead = false;
   };
