@@ -70,3 +70,14 @@ export function expectTicks(v: VK, slewNs = 0n): void {
   for (const c of [...ALL, ...AUX]) expect(vdsoNs(r, c), `clock ${c}`).toBe(sysNs(k, c));
   expect(k.store.getU32(k.store.time) % 2).toBe(0);
 }
+
+/** Counts `k`'s ticks from now on (the ticker calls k.tick): a refused startTicking must leave the running ticker as it was. */
+export function countTicks(k: { tick(): void }): () => number {
+  let ticks = 0;
+  const tick = k.tick.bind(k);
+  k.tick = () => {
+    ticks++;
+    tick();
+  };
+  return () => ticks;
+}
