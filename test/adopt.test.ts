@@ -121,7 +121,9 @@ describe("a live writer is not adopted", () => {
       const p0 = r.status().publications;
       const zero = Kernel.create({ memory: kw.memory, counter: "host-call", adopt: true, adoptAfterMs: 0 });
       await expect(zero).rejects.toThrow(RangeError);
-      await expect(zero).rejects.toThrow(/adoptAfterMs must be a number of at least 500/);
+      await expect(zero).rejects.toThrow(/adoptAfterMs must be a finite number of at least 500/);
+      await expect(Kernel.create({ memory: kw.memory, counter: "host-call", adopt: true, adoptAfterMs: Infinity })).rejects.toThrow(/adoptAfterMs must be a finite number/);
+      await expect(Kernel.create({ memory: kw.memory, counter: "host-call", adopt: true, adoptAfterMs: "1000" as unknown as number })).rejects.toThrow(/adoptAfterMs must be a number, not string/);
       await expect(Kernel.create({ memory: kw.memory, counter: "host-call", adopt: true, adoptAfterMs: 500 })).rejects.toThrow(/writer is live/);
       await sleep(50);
       expect(claimOf(kw.memory)).toBe(token);
@@ -302,6 +304,26 @@ describe("a writer fenced by adoption", () => {
       if (!finishes) expect(took).toBeGreaterThanOrEqual(SETTLE_MS);
       k2.close();
     }
+  });
+});
+
+describe("a kernel with another kind of counter", () => {
+  it("is refused before the store is touched (a host-call store adopted with a virtual counter stepped MONOTONIC back ~3 ms); the same kind adopts it after", async () => {
+    const memory = storeMemory(true);
+    const k = await Kernel.create({ memory, counter: "host-call" });
+    k.close();
+    const claim = claimOf(memory);
+    const before = new Uint8Array(memory.buffer, archPage(), vdso_pages.PAGE_SIZE).slice();
+    for (const counter of ["virtual", "shared"] as const) {
+      await expect(Kernel.create({ memory, adopt: true, counter })).rejects.toThrow(/written with a host-call counter; adopt it with the same kind \(counter\), not (virtual|shared)/);
+    }
+    await expect(Kernel.create({ memory, adopt: true, clocksource: new VirtualClocksource() })).rejects.toThrow(/same kind/);
+    expect(claimOf(memory)).toBe(claim);
+    expect(stateOf(memory)).toBe(writer_state.CLOSED);
+    expect(new Uint8Array(memory.buffer, archPage(), vdso_pages.PAGE_SIZE)).toEqual(before);
+    const k2 = await Kernel.create({ memory, adopt: true, counter: "host-call" });
+    expect(claimOf(memory)).toBe(claim + 1);
+    k2.close();
   });
 });
 

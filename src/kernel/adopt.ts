@@ -304,3 +304,23 @@ export function repairShadow(store: DataStore): void {
   // already there, and rewriting it would open a window with no whole copy.
   if (st) publishShadow(store, st.bytes, new Set([...st.bad, ...st.fromShadow]));
 }
+
+const MODE_NAMES: Record<number, string> = {
+  [vdso_clock_mode.TSC]: "host-call",
+  [vdso_clock_mode.SHARED_COUNTER]: "shared",
+  [vdso_clock_mode.VIRTUAL]: "virtual",
+};
+
+/**
+ * Refuses, before anything is written, a kernel whose counter is not the kind
+ * the store's old writer published with: the state is carried to the new
+ * counter at one instant, and two kinds of counter drift apart from there (a
+ * reader could step back, or two readers disagree by milliseconds).
+ */
+export function checkSameCounter(memory: WebAssembly.Memory, mode: number): void {
+  const st = lastConsistent(memory, STORE_START + vdso_pages.VDSO_TIME_PAGE_OFFSET * vdso_pages.PAGE_SIZE, archPage());
+  const old = st?.mode(CLOCK_MONOTONIC);
+  if (old === undefined || old === vdso_clock_mode.NONE || old === mode) return;
+  const name = (m: number) => MODE_NAMES[m] ?? `mode ${m}`;
+  throw new Error(`wasm-vdso: this store was written with a ${name(old)} counter; adopt it with the same kind (counter), not ${name(mode)}`);
+}

@@ -12,7 +12,7 @@ import {
   vdso_arch_data, vdso_clock_mode, writer_state,
 } from "../../assembly/layout.ts";
 import { type PageState, writerInfo } from "../pageclock.ts";
-import { busyBlock, continueFrom, goneFor, Heartbeat, priorState, releaseClaim, repairShadow, settle, STALE_AFTER_MS, winStore, writerOf } from "./adopt.ts";
+import { busyBlock, checkSameCounter, continueFrom, goneFor, Heartbeat, priorState, releaseClaim, repairShadow, settle, STALE_AFTER_MS, winStore, writerOf } from "./adopt.ts";
 import { archPage, DataStore, StoreAdoptedError, storeMemory, type View } from "../datastore.ts";
 import { canShare } from "../workers/spawn.ts";
 import { checkHz, checkOptions, type KernelOptions } from "./options.ts";
@@ -127,6 +127,7 @@ export class Kernel {
     const staleMs = opts.adoptAfterMs ?? STALE_AFTER_MS;
     const adopting = opts.adopt === true && writerOf(memory, staleMs) !== "none";
     // A closed store's writer finished (it closes every block before the state), and stays closed until a CAS: no block to wait for.
+    if (adopting) checkSameCounter(memory, cs.vdsoClockMode);
     const closed = adopting && writerInfo(memory, archPage()).state === writer_state.CLOSED;
     const token = adopting ? winStore(memory, staleMs) : 0;
     // A new store is claimed here (or refused, nothing written).

@@ -37,7 +37,7 @@ export interface KernelOptions {
    * state. A store with a live writer is refused, and so is a second adopter
    * racing this one. The old writer is fenced: it never writes the store
    * again, and its calls throw. The counter must be the old writer's kind
-   * (same counter mode).
+   * (same counter mode): another is refused before the store is touched.
    */
   adopt?: boolean;
   /**
@@ -87,9 +87,10 @@ export function checkOptions(given: KernelOptions): KernelOptions {
     throw new TypeError("wasm-vdso: clocksource must be a Clocksource");
   }
   if (opts.adopt !== undefined && typeof opts.adopt !== "boolean") throw new TypeError(`wasm-vdso: adopt must be a boolean, not ${typeof opts.adopt}`);
-  if (opts.adoptAfterMs !== undefined && !(typeof opts.adoptAfterMs === "number" && opts.adoptAfterMs >= MIN_SILENCE_MS)) {
+  if (opts.adoptAfterMs !== undefined && typeof opts.adoptAfterMs !== "number") throw new TypeError(`wasm-vdso: adoptAfterMs must be a number, not ${typeof opts.adoptAfterMs}`);
+  if (opts.adoptAfterMs !== undefined && !(opts.adoptAfterMs >= MIN_SILENCE_MS && Number.isFinite(opts.adoptAfterMs))) {
     throw new RangeError(
-      `wasm-vdso: adoptAfterMs must be a number of at least ${MIN_SILENCE_MS} (five heartbeats of ${HEARTBEAT_MS} ms: a live writer is never silent that long), not ${String(opts.adoptAfterMs)}`,
+      `wasm-vdso: adoptAfterMs must be a finite number of at least ${MIN_SILENCE_MS} (five heartbeats of ${HEARTBEAT_MS} ms: a live writer is never silent that long), not ${String(opts.adoptAfterMs)}`,
     );
   }
   return opts;
