@@ -15,7 +15,6 @@ import { type DataStore, StoreAdoptedError } from "../datastore.ts";
 const clockOf = (vd: number, cs: number) => vd + vdso_time_data.clock_data + cs * vdso_clock.SIZE;
 
 /**
-/**
  * `vdso_write_begin_clock`: one clock's seq odd, ordered before any of its
  * fields changes. Unlike Linux's writer, ours cannot trust that nobody else
  * touched seq (a stray write, a writer that died mid-update before this one
