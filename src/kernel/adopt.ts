@@ -123,6 +123,7 @@ export function winStore(memory: WebAssembly.Memory, staleMs: number): number {
   const token = Atomics.load(u32, claimAt);
   const state = Atomics.load(i32, stateAt);
   const beat = Atomics.load(u64, beatAt);
+  const goneBefore = Atomics.load(u64, goneAt);
   const now = hostClocksource().read();
   const closed = state === writer_state.CLOSED;
   if (token === 0 || (!closed && now - beat <= BigInt(Math.round(staleMs * 1e6)))) {
@@ -132,7 +133,8 @@ export function winStore(memory: WebAssembly.Memory, staleMs: number): number {
   const next = (token + 1) >>> 0 || 1;
   const first = () => new Error("wasm-vdso: another kernel took this store first");
   if (closed) {
-    Atomics.store(u64, goneAt, gone);
+    // Written once, by whichever racing adopter comes first (each value is as good): a loser must not change it under the winner's readers.
+    Atomics.compareExchange(u64, goneAt, goneBefore, gone);
     if (Atomics.compareExchange(i32, stateAt, state, writer_state.ADOPTING) !== state) throw first();
     Atomics.store(u64, beatAt, now);
   } else {
